@@ -1,1 +1,1 @@
-export {};
+export type { PixelImage } from './pixelImage.js';
