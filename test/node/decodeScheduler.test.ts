@@ -1,0 +1,169 @@
+import { NullEngine, Scene } from '@babylonjs/core';
+import { describe, expect, it } from 'vitest';
+import { DecodeScheduler } from '../../src/textures/decodeScheduler.js';
+
+/** A decode whose completion the test controls. */
+function deferred() {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+describe('DecodeScheduler', () => {
+  it('starts at most maxDecodesPerFrame decodes per frame', async () => {
+    const s = new DecodeScheduler({ maxDecodesPerFrame: 2, idleFrameMs: 10_000 });
+    const started: string[] = [];
+    const gates = new Map<string, ReturnType<typeof deferred>>();
+    for (const name of ['a', 'b', 'c', 'd', 'e']) {
+      const gate = deferred();
+      gates.set(name, gate);
+      s.request({ name }, () => {
+        started.push(name);
+        return gate.promise;
+      });
+    }
+    expect(started).toEqual(['a', 'b']);
+    expect(s.tick()).toBe(0); // both slots still busy
+    gates.get('a')?.resolve();
+    await flush();
+    expect(started).toEqual(['a', 'b', 'c']); // a new frame had begun: its budget takes the freed slot
+    gates.get('b')?.resolve();
+    await flush();
+    expect(started).toEqual(['a', 'b', 'c', 'd']);
+    gates.get('c')?.resolve();
+    await flush();
+    expect(started).toEqual(['a', 'b', 'c', 'd']); // this frame's budget of 2 is spent
+    expect(s.tick()).toBe(1);
+    expect(started).toEqual(['a', 'b', 'c', 'd', 'e']);
+    s.dispose();
+  });
+
+  it('keeps only the latest request per key and resolves superseded requests with it', async () => {
+    const s = new DecodeScheduler({ idleFrameMs: 10_000 });
+    const key = {};
+    const ran: number[] = [];
+    const first = deferred();
+    const p0 = s.request(key, () => {
+      ran.push(0);
+      return first.promise;
+    });
+    const later: Promise<void>[] = [];
+    for (let i = 1; i <= 1000; i++) {
+      later.push(
+        s.request(key, async () => {
+          ran.push(i);
+        }),
+      );
+    }
+    expect(s.pendingCount).toBe(1);
+    first.resolve();
+    await p0;
+    s.tick();
+    await Promise.all(later);
+    expect(ran).toEqual([0, 1000]);
+    expect(s.pendingCount).toBe(0);
+    expect(s.inFlightCount).toBe(0);
+    s.dispose();
+  });
+
+  it('starts visible (higher priority) keys first, then the oldest request', async () => {
+    const s = new DecodeScheduler({ idleFrameMs: 10_000 });
+    const order: string[] = [];
+    const blocker = deferred();
+    s.request({}, () => blocker.promise);
+    const visible = new Set(['late-visible']);
+    for (const name of ['old-hidden', 'late-visible', 'newer-hidden']) {
+      s.request(
+        { name },
+        async () => {
+          order.push(name);
+        },
+        () => (visible.has(name) ? 1 : 0),
+      );
+    }
+    blocker.resolve();
+    for (let i = 0; i < 3; i++) {
+      await flush();
+      s.tick();
+    }
+    await flush();
+    expect(order).toEqual(['late-visible', 'old-hidden', 'newer-hidden']);
+    s.dispose();
+  });
+
+  it('runs waiting requests without frames after idleFrameMs', async () => {
+    const s = new DecodeScheduler({ idleFrameMs: 5 });
+    const done: number[] = [];
+    await Promise.all(
+      [0, 1, 2].map((i) =>
+        s.request({ i }, async () => {
+          done.push(i);
+        }),
+      ),
+    );
+    expect(done).toEqual([0, 1, 2]);
+    s.dispose();
+  });
+
+  it('propagates a failing decode to every waiter of that request and keeps going', async () => {
+    const s = new DecodeScheduler({ idleFrameMs: 5 });
+    const bad = s.request({}, async () => {
+      throw new Error('decoder exploded');
+    });
+    await expect(bad).rejects.toThrow('decoder exploded');
+    await expect(s.request({}, async () => {})).resolves.toBeUndefined();
+    s.dispose();
+  });
+
+  it('cancel and dispose reject waiting requests with a clear error', async () => {
+    const s = new DecodeScheduler({ idleFrameMs: 10_000 });
+    const gate = deferred();
+    const key = {};
+    s.request(key, () => gate.promise);
+    const waiting = s.request(key, async () => {});
+    s.cancel(key);
+    await expect(waiting).rejects.toThrow('decode request cancelled');
+    const other = s.request({}, async () => {});
+    s.dispose();
+    s.dispose();
+    await expect(other).rejects.toThrow('DecodeScheduler has been disposed');
+    await expect(s.request({}, async () => {})).rejects.toThrow('DecodeScheduler has been disposed');
+    gate.resolve();
+  });
+
+  it('rejects a bad maxDecodesPerFrame', () => {
+    expect(() => new DecodeScheduler({ maxDecodesPerFrame: 0 })).toThrow(
+      'maxDecodesPerFrame must be an integer between 1 and 64, got 0',
+    );
+  });
+
+  it('gives one scheduler per scene, pumped by scene frames and disposed with the scene', async () => {
+    const engine = new NullEngine();
+    const scene = new Scene(engine);
+    const s = DecodeScheduler.forScene(scene, { idleFrameMs: 10_000 });
+    expect(DecodeScheduler.forScene(scene)).toBe(s);
+    const gate = deferred();
+    s.request({}, () => gate.promise);
+    let ran = false;
+    const second = s.request({}, async () => {
+      ran = true;
+    });
+    gate.resolve();
+    await flush();
+    expect(ran).toBe(false);
+    scene.onBeforeRenderObservable.notifyObservers(scene);
+    await second;
+    expect(ran).toBe(true);
+    const waiting = [s.request({}, async () => {}), s.request({}, async () => {})];
+    scene.dispose();
+    for (const w of waiting) await expect(w).rejects.toThrow('DecodeScheduler has been disposed');
+    expect(DecodeScheduler.forScene(new Scene(engine))).not.toBe(s);
+    engine.dispose();
+  });
+});
