@@ -34,6 +34,16 @@ export default defineConfig({
       ...(wantsBrowser
         ? [
             {
+              // One pre-bundled copy of tfjs up front: a mid-run re-bundle would give tfjs-layers its own tfjs-core.
+              optimizeDeps: {
+                include: [
+                  '@tensorflow/tfjs-core',
+                  '@tensorflow/tfjs-layers',
+                  '@tensorflow/tfjs-backend-cpu',
+                  '@tensorflow/tfjs-backend-webgl',
+                  '@babylonjs/core',
+                ],
+              },
               test: {
                 name: 'browser',
                 include: ['test/browser/**/*.test.ts'],

@@ -1,1 +1,3 @@
+export { type LatentGrid, latentToTensor, validateLatent } from './latentGrid.js';
+export { lerpLatent, resizeLatent, sampleLatent, similarLatent, slerpLatent } from './latentOps.js';
 export { SeededRandom } from './random.js';

@@ -1,0 +1,113 @@
+import type { io } from '@tensorflow/tfjs-core';
+
+import {
+  resolveTextureVaeConfig,
+  type TextureVaeConfig,
+  textureVaeWeightShapes,
+} from './textureVaeConfig.js';
+
+/** The key of model.json's userDefinedMetadata under which a TextureVae stores its config. */
+export const TEXTURE_VAE_METADATA_KEY = 'textureVae';
+/** Version of the saved format; bumped when the architecture encoded by a config changes meaning. */
+export const TEXTURE_VAE_FORMAT = 1;
+
+const BYTES_PER_ELEMENT: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
+
+/** Bytes one manifest entry occupies in the weights data (its quantized size when quantized). */
+export function weightEntryByteLength(entry: io.WeightsManifestEntry): number {
+  const dtype = entry.quantization?.dtype ?? entry.dtype;
+  const bytes = BYTES_PER_ELEMENT[dtype];
+  if (bytes === undefined) {
+    throw new Error(
+      `weight '${entry.name}' has dtype '${dtype}'; allowed: float32, or uint8/uint16/float16 quantized`,
+    );
+  }
+  return entry.shape.reduce((a, b) => a * b, 1) * bytes;
+}
+
+/** Total bytes of weight data, whether one buffer or a list of shards. */
+export function weightDataByteLength(data: io.WeightData): number {
+  return Array.isArray(data) ? data.reduce((n, b) => n + b.byteLength, 0) : data.byteLength;
+}
+
+/** The metadata a saved TextureVae carries in model.json. */
+export function textureVaeMetadata(config: Readonly<TextureVaeConfig>): Record<string, unknown> {
+  return { [TEXTURE_VAE_METADATA_KEY]: { format: TEXTURE_VAE_FORMAT, config } };
+}
+
+/**
+ * Checks loaded artifacts against the architecture their config describes, before any tensor exists: a
+ * TextureVae config in the metadata, a layers-model topology, a weights manifest with exactly the expected
+ * names and shapes, and weight data of exactly the manifest's byte count. Returns the validated config.
+ */
+export function validateTextureVaeArtifacts(artifacts: io.ModelArtifacts): Readonly<TextureVaeConfig> {
+  const meta = artifacts.userDefinedMetadata?.[TEXTURE_VAE_METADATA_KEY] as
+    | { format?: unknown; config?: unknown }
+    | undefined;
+  if (!meta || typeof meta !== 'object' || !meta.config || typeof meta.config !== 'object') {
+    throw new Error(
+      `model.json is not a TextureVae model: userDefinedMetadata.${TEXTURE_VAE_METADATA_KEY}.config is missing`,
+    );
+  }
+  if (meta.format !== TEXTURE_VAE_FORMAT) {
+    throw new Error(
+      `TextureVae model format must be ${TEXTURE_VAE_FORMAT}, got ${JSON.stringify(meta.format)}`,
+    );
+  }
+  let config: Readonly<TextureVaeConfig>;
+  try {
+    config = resolveTextureVaeConfig(meta.config as Partial<TextureVaeConfig>);
+  } catch (e) {
+    throw new Error(`model.json holds an invalid TextureVae config: ${(e as Error).message}`);
+  }
+  if (!artifacts.modelTopology || typeof artifacts.modelTopology !== 'object') {
+    throw new Error('model.json has no layers-model topology (modelTopology)');
+  }
+  const specs = artifacts.weightSpecs;
+  if (!specs || specs.length === 0) throw new Error('model.json has no weights manifest (weightsManifest)');
+
+  const expected = new Map(textureVaeWeightShapes(config).map((w) => [w.name, w.shape]));
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  for (const spec of specs) {
+    const shape = expected.get(spec.name);
+    if (!shape) {
+      problems.push(`unexpected weight '${spec.name}'`);
+      continue;
+    }
+    if (seen.has(spec.name)) problems.push(`duplicate weight '${spec.name}'`);
+    seen.add(spec.name);
+    if (shape.join() !== spec.shape.join()) {
+      problems.push(`weight '${spec.name}' has shape [${spec.shape}], the architecture needs [${shape}]`);
+    }
+  }
+  for (const name of expected.keys()) if (!seen.has(name)) problems.push(`missing weight '${name}'`);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 5).join('; ');
+    const more = problems.length > 5 ? `; and ${problems.length - 5} more` : '';
+    throw new Error(
+      `weights manifest does not match the TextureVae architecture of its config: ${shown}${more}`,
+    );
+  }
+
+  const needed = specs.reduce((n, s) => n + weightEntryByteLength(s), 0);
+  if (artifacts.weightData == null) {
+    throw new Error(
+      `weight data is missing (the manifest needs ${needed} bytes): is the weights file missing?`,
+    );
+  }
+  const got = weightDataByteLength(artifacts.weightData);
+  if (got !== needed) {
+    const why =
+      got < needed ? 'the weights file is truncated' : 'the weights file is longer than its manifest';
+    throw new Error(`weight data holds ${got} bytes, the manifest needs ${needed}: ${why}`);
+  }
+  return config;
+}
