@@ -1,0 +1,121 @@
+/** `babylon-vae-textures bake`: decode many latent variations into a mip-safe atlas (PNG pages + manifest JSON). */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import type { AtlasLayoutKind } from '../src/atlas/atlasLayout.js';
+import { bakeAtlas, planAtlas } from '../src/atlas/bakeAtlas.js';
+import { loadPretrained } from '../src/model/pretrained/pretrained.js';
+import { TextureVae } from '../src/model/textureVae.js';
+import { checkAtlasWritable, writeAtlas } from '../src/node/atlasFiles.js';
+import { fileSystemHandler } from '../src/node/fileHandler.js';
+import { useWasmBackend } from '../src/node/wasmBackend.js';
+import { ProgressBar } from './progress.js';
+
+const help = `usage: babylon-vae-textures bake --out <prefix> [options]
+
+Decodes --count prior samples of a model in batches into atlas page(s) <prefix>.png (or <prefix>-<page>.png)
+and the manifest <prefix>.json (tile rects in pixels and Babylon UVs, seeds, model id).
+
+options:
+  --model <dir|default>  model folder (model.json + weights.bin), or the model shipped in the package
+                         (default: default)
+  --count <n>            number of tiles (default: 16)
+  --tile <px>            tile size, a multiple of the model stride (default: 128)
+  --padding <px>         gutter on each side of a tile, 0..tile/2 (default: 8)
+  --seed <n>             tile i uses seed + i (default: 0)
+  --temperature <t>      prior standard deviation (default: 1)
+  --layout <square|row>  (default: square)
+  --max-size <px>        largest page side; more tiles go to further pages (default: 4096)
+  --pot                  power-of-two page sizes
+  --batch <n>            tiles per decode call (default: bounded by memory)
+  --out <prefix>         output path without extension (required)
+  --force                overwrite existing files
+`;
+
+function integer(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n))
+    throw new Error(`--${name} must be an integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function number(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n))
+    throw new Error(`--${name} must be a number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string', default: 'default' },
+      count: { type: 'string' },
+      tile: { type: 'string' },
+      padding: { type: 'string' },
+      seed: { type: 'string' },
+      temperature: { type: 'string' },
+      layout: { type: 'string' },
+      'max-size': { type: 'string' },
+      pot: { type: 'boolean', default: false },
+      batch: { type: 'string' },
+      out: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (!values.out)
+    throw new Error('--out <prefix> is required (the atlas is written to <prefix>.png and <prefix>.json)');
+  const layout = values.layout ?? 'square';
+  if (layout !== 'square' && layout !== 'row')
+    throw new Error(`--layout must be square or row, got ${layout}`);
+  const count = integer('count', values.count, 16);
+  const options = {
+    count,
+    tileSize: integer('tile', values.tile, 128),
+    padding: integer('padding', values.padding, 8),
+    seed: number('seed', values.seed, 0),
+    temperature: number('temperature', values.temperature, 1),
+    layout: layout as AtlasLayoutKind,
+    maxTextureSize: integer('max-size', values['max-size'], 4096),
+    powerOfTwo: values.pot,
+    batchSize: values.batch === undefined ? undefined : integer('batch', values.batch, 1),
+  };
+  const modelDir = values.model ?? 'default';
+  if (modelDir !== 'default' && !existsSync(join(modelDir, 'model.json'))) {
+    throw new Error(`--model ${modelDir} holds no model.json; pass a folder written by train, or default`);
+  }
+
+  await useWasmBackend();
+  // The packaged model is found next to its loader module, in the sources or in dist/.
+  const model =
+    modelDir === 'default'
+      ? await loadPretrained('default')
+      : await TextureVae.load(fileSystemHandler(modelDir));
+  try {
+    // Validate everything, output files included, before the long part.
+    const plan = planAtlas(model, options);
+    checkAtlasWritable(values.out, plan.pages.length, { force: values.force });
+    const bar = new ProgressBar(count, 'bake');
+    const result = await bakeAtlas(model, {
+      ...options,
+      onProgress: (done) => bar.update(done, { pages: plan.pages.length }),
+    });
+    bar.finish();
+    const paths = writeAtlas(values.out, result, { force: values.force });
+    process.stdout.write(`${[...paths.pages, paths.manifest].join('\n')}\n`);
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}

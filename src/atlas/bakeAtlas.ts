@@ -1,0 +1,302 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import type { LatentGrid } from '../latent/latentGrid.js';
+import { validateLatent } from '../latent/latentGrid.js';
+import { sampleLatent } from '../latent/latentOps.js';
+import type { PixelImage } from '../model/pixelImage.js';
+import type { AtlasLayout, AtlasLayoutKind } from './atlasLayout.js';
+import { computeAtlasLayout, validatePadding } from './atlasLayout.js';
+import type { AtlasManifest, AtlasTileSource } from './atlasManifest.js';
+import { createAtlasManifest } from './atlasManifest.js';
+import { assemblePage, padTiles, readPagePixels } from './atlasTensors.js';
+
+/**
+ * What baking needs from a model: `TextureVae` satisfies it, and so does any object with the same
+ * `decodeTensors` / `stride` / `latentChannels` / `config` shape (a fake decoder in tests).
+ */
+export interface AtlasDecoder {
+  readonly config: Readonly<{
+    name: string;
+    tileable: boolean;
+    decoderWidths: readonly number[];
+    outputChannels: 3 | 4;
+  }>;
+  readonly stride: number;
+  readonly latentChannels: number;
+  /** [B, h, w, latentChannels] -> [B, h * stride, w * stride, outputChannels] in [0, 1]; caller owns it. */
+  decodeTensors(latents: tf.Tensor4D): tf.Tensor4D;
+}
+
+export interface AtlasOptions {
+  /** Explicit variations, one tile each; every grid must be tileSize/stride square with the model's channels. */
+  latents?: readonly LatentGrid[];
+  /** Number of variations drawn from the prior; must equal latents.length when both are given (default: 16). */
+  count?: number;
+  /** Tile i is drawn with seed + i (default: 0). */
+  seed?: number;
+  /** Prior standard deviation (default: 1). */
+  temperature?: number;
+  /** Tile content size in pixels, a multiple of the model stride between stride and 4096 (default: 128). */
+  tileSize?: number;
+  /** Gutter pixels on each side of a tile, 0..tileSize/2 (default: 8). */
+  padding?: number;
+  /** (default: 'square') */
+  layout?: AtlasLayoutKind;
+  /** Page size limit; more tiles than fit go to further pages (default: 4096). */
+  maxTextureSize?: number;
+  /** Round page sizes up to powers of two (default: false). */
+  powerOfTwo?: boolean;
+  /** Tiles per decode call (default: as many as fit `memoryBudget`, see {@link atlasBatchSize}). */
+  batchSize?: number;
+  /** Bytes one decode batch may use for activations, used when batchSize is not given (default: 268435456). */
+  memoryBudget?: number;
+  /** Called after every decoded batch with tiles done so far and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Options after defaults and validation (frozen). */
+export interface ResolvedAtlasOptions {
+  readonly latents: readonly LatentGrid[] | null;
+  readonly count: number;
+  readonly seed: number;
+  readonly temperature: number;
+  readonly tileSize: number;
+  readonly padding: number;
+  readonly layout: AtlasLayoutKind;
+  readonly maxTextureSize: number;
+  readonly powerOfTwo: boolean;
+  readonly batchSize: number;
+  readonly onProgress: ((done: number, total: number) => void) | null;
+}
+
+export interface AtlasResult {
+  /** 8-bit pages, row 0 at the top (what PNG files hold). */
+  readonly pages: PixelImage[];
+  readonly manifest: AtlasManifest;
+}
+
+export interface AtlasTensorResult {
+  /** [1, H, W, outputChannels] float pages in [0, 1], row 0 = top of the image. The CALLER owns them. */
+  readonly pages: tf.Tensor4D[];
+  readonly manifest: AtlasManifest;
+}
+
+const defaultMemoryBudget = 256 * 1024 * 1024;
+
+/**
+ * Tiles per decode call so that one batch's decoder activations stay within `memoryBudget` bytes. The
+ * estimate follows the TextureVae decoder (decoderWidths[i] runs at latent resolution times 2^i, the last at
+ * full resolution) and counts 4 float32 tensors of the largest stage alive at its peak (input, upsampled or
+ * padded copy, conv output, activation). Default config, 128 px tiles: the 16-wide full-resolution stage has
+ * 256 Ki floats, so 4 MiB per tile and 64 tiles per 256 MiB. At least 1.
+ */
+export function atlasBatchSize(
+  decoder: AtlasDecoder,
+  tileSize: number,
+  memoryBudget = defaultMemoryBudget,
+): number {
+  const stages = Math.round(Math.log2(decoder.stride));
+  const widths = decoder.config.decoderWidths;
+  let peakFloats = tileSize * tileSize * decoder.config.outputChannels;
+  widths.forEach((width, i) => {
+    // Width i runs at latent resolution times 2^i (the last one at full resolution).
+    const side = tileSize / 2 ** Math.max(0, stages - i);
+    peakFloats = Math.max(peakFloats, side * side * width);
+  });
+  return Math.max(1, Math.floor(memoryBudget / (4 * 4 * peakFloats)));
+}
+
+function checkNumber(name: string, value: number, min: number, allowed: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new Error(`${name} must be ${allowed}, got ${value}`);
+  }
+}
+
+/** Applies defaults and checks every option against the decoder; throws naming the bad option. */
+export function resolveAtlasOptions(decoder: AtlasDecoder, options: AtlasOptions = {}): ResolvedAtlasOptions {
+  const stride = decoder.stride;
+  const tileSize = options.tileSize ?? 128;
+  if (!Number.isInteger(tileSize) || tileSize % stride !== 0 || tileSize < stride || tileSize > 4096) {
+    throw new Error(
+      `tileSize must be a multiple of the model stride ${stride} between ${stride} and 4096, got ${tileSize}`,
+    );
+  }
+  const padding = options.padding ?? 8;
+  validatePadding(padding, tileSize);
+  const latents = options.latents ?? null;
+  if (latents !== null && latents.length < 1)
+    throw new Error('latents must hold at least 1 latent grid, got 0');
+  const count = options.count ?? latents?.length ?? 16;
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`count must be an integer of at least 1, got ${count}`);
+  if (latents !== null && count !== latents.length) {
+    throw new Error(`count must equal latents.length (${latents.length}) when both are given, got ${count}`);
+  }
+  if (latents !== null) {
+    const side = tileSize / stride;
+    const c = decoder.latentChannels;
+    latents.forEach((l, i) => {
+      if (l === null || typeof l !== 'object')
+        throw new Error(`latents[${i}] must be a LatentGrid, got ${l}`);
+      if (l.height !== side || l.width !== side || l.channels !== c || l.data.length !== side * side * c) {
+        throw new Error(
+          `latents[${i}] must be ${side}x${side}x${c} (tileSize ${tileSize} / stride ${stride}, ${c} latent channels), ` +
+            `got ${l.height}x${l.width}x${l.channels} with ${l.data?.length} values`,
+        );
+      }
+      validateLatent(l, c);
+    });
+  }
+  const seed = options.seed ?? 0;
+  checkNumber('seed', seed, Number.NEGATIVE_INFINITY, 'a finite number');
+  const temperature = options.temperature ?? 1;
+  checkNumber('temperature', temperature, 0, 'a finite number >= 0');
+  const memoryBudget = options.memoryBudget ?? defaultMemoryBudget;
+  checkNumber('memoryBudget', memoryBudget, 1, 'a number of bytes >= 1');
+  const batchSize = options.batchSize ?? Math.min(count, atlasBatchSize(decoder, tileSize, memoryBudget));
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new Error(`batchSize must be an integer of at least 1, got ${batchSize}`);
+  }
+  return Object.freeze({
+    latents,
+    count,
+    seed,
+    temperature,
+    tileSize,
+    padding,
+    layout: options.layout ?? 'square',
+    maxTextureSize: options.maxTextureSize ?? 4096,
+    powerOfTwo: options.powerOfTwo ?? false,
+    batchSize,
+    onProgress: options.onProgress ?? null,
+  });
+}
+
+/** The layout a bake with these options will produce (pages, rects), without decoding anything. */
+export function planAtlas(decoder: AtlasDecoder, options: AtlasOptions = {}): AtlasLayout {
+  const o = resolveAtlasOptions(decoder, options);
+  return computeAtlasLayout(o);
+}
+
+/** The latent values of tile i, written into `out`: the same grid `model.sample({seed: seed + i})` draws. */
+function fillLatent(
+  o: ResolvedAtlasOptions,
+  index: number,
+  side: number,
+  channels: number,
+  out: Float32Array,
+): void {
+  if (o.latents !== null) {
+    out.set(o.latents[index].data);
+    return;
+  }
+  out.set(sampleLatent(o.seed + index, side, side, channels, o.temperature).data);
+}
+
+/**
+ * Decodes all tiles batch by batch and hands each finished page to `onPage` (which owns the page tensor from
+ * then on). Pages hold consecutive tile indices, so they finish in order and at most one page of padded
+ * cells is alive at a time. Every synchronous block of tensor work runs inside `runSync` (for example on the
+ * tfjs backend that shares Babylon's WebGL context); nothing is awaited inside it.
+ */
+export async function bakePages(
+  decoder: AtlasDecoder,
+  o: ResolvedAtlasOptions,
+  layout: AtlasLayout,
+  onPage: (page: tf.Tensor4D, index: number) => Promise<void>,
+  runSync: <T>(fn: () => T) => T = (fn) => fn(),
+): Promise<void> {
+  const side = o.tileSize / decoder.stride;
+  const c = decoder.latentChannels;
+  const perTile = side * side * c;
+  const mode = decoder.config.tileable ? 'circular' : 'edge';
+  let cells: tf.Tensor4D[] = [];
+  let pageIndex = 0;
+  try {
+    for (let start = 0; start < o.count; start += o.batchSize) {
+      const b = Math.min(o.batchSize, o.count - start);
+      const values = new Float32Array(b * perTile);
+      for (let i = 0; i < b; i++)
+        fillLatent(o, start + i, side, c, values.subarray(i * perTile, (i + 1) * perTile));
+      const split = runSync(() =>
+        tf.tidy(() => {
+          const decoded = decoder.decodeTensors(tf.tensor4d(values, [b, side, side, c]));
+          const expected = [b, o.tileSize, o.tileSize];
+          if (expected.some((v, i) => decoded.shape[i] !== v)) {
+            throw new Error(`decodeTensors returned shape [${decoded.shape}], expected [${expected},C]`);
+          }
+          const padded = padTiles(decoded, o.padding, mode);
+          return b === 1 ? [padded] : (tf.split(padded, b, 0) as tf.Tensor4D[]);
+        }),
+      );
+      for (const cell of split) {
+        cells.push(cell);
+        const page = layout.pages[pageIndex];
+        if (cells.length === page.tiles.length) {
+          const done = cells;
+          const assembled = runSync(() => {
+            const result = assemblePage(done, page);
+            tf.dispose(done);
+            return result;
+          });
+          cells = [];
+          await onPage(assembled, pageIndex);
+          pageIndex++;
+        }
+      }
+      o.onProgress?.(start + b, o.count);
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    }
+  } finally {
+    const left = cells;
+    if (left.length > 0) runSync(() => tf.dispose(left));
+  }
+}
+
+/** Provenance of every tile: its prior seed, or its index in `latents`. */
+export function atlasTileSources(o: ResolvedAtlasOptions): AtlasTileSource[] {
+  return Array.from({ length: o.count }, (_, i) =>
+    o.latents !== null ? { latentIndex: i } : { seed: o.seed + i },
+  );
+}
+
+/**
+ * Bakes `count` prior samples (or the given `latents`) into atlas pages kept as tensors, for a zero-copy hand-off
+ * to the GPU. Each batch of latents is ONE `decodeTensors` call; gutters and placement are tensor ops. The
+ * CALLER owns the returned page tensors ([1, H, W, C] floats in [0, 1], row 0 = top).
+ */
+export async function bakeAtlasTensors(
+  decoder: AtlasDecoder,
+  options: AtlasOptions = {},
+): Promise<AtlasTensorResult> {
+  const o = resolveAtlasOptions(decoder, options);
+  const layout = computeAtlasLayout(o);
+  const pages: tf.Tensor4D[] = [];
+  try {
+    await bakePages(decoder, o, layout, async (page) => {
+      pages.push(page);
+    });
+  } catch (e) {
+    tf.dispose(pages);
+    throw e;
+  }
+  return { pages, manifest: createAtlasManifest(layout, decoder.config.name, atlasTileSources(o)) };
+}
+
+/**
+ * Bakes an atlas on the active tfjs backend (Node: WASM) and reads every page back once as 8-bit pixels.
+ * Manages all its tensors.
+ */
+export async function bakeAtlas(decoder: AtlasDecoder, options: AtlasOptions = {}): Promise<AtlasResult> {
+  const o = resolveAtlasOptions(decoder, options);
+  const layout = computeAtlasLayout(o);
+  const pages: PixelImage[] = [];
+  await bakePages(decoder, o, layout, async (page) => {
+    try {
+      pages.push(await readPagePixels(page));
+    } finally {
+      page.dispose();
+    }
+  });
+  return { pages, manifest: createAtlasManifest(layout, decoder.config.name, atlasTileSources(o)) };
+}
