@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+
+/** One weights file of a model, as listed in its model.json. */
+export interface WeightFile {
+  /** The path exactly as written in `weightsManifest[].paths`, relative to model.json. */
+  readonly path: string;
+  /** Absolute path on disk. */
+  readonly file: string;
+  readonly bytes: Uint8Array;
+}
+
+/** A tfjs model.json and every weights file its weightsManifest lists, read from disk and validated. */
+export interface ModelFiles {
+  /** Absolute path of model.json. */
+  readonly file: string;
+  readonly dir: string;
+  /** model.json as parsed; `weightsManifest` is known to be well formed. */
+  readonly json: ModelJson;
+  /** Weight files in manifest order, each listed once. */
+  readonly weights: readonly WeightFile[];
+  /** sha256 (hex) over model.json and every weights file: changes whenever any of them does. */
+  readonly hash: string;
+}
+
+/** The parts of a tfjs model.json the plugin reads; everything else is passed through untouched. */
+export interface ModelJson {
+  weightsManifest: { paths: string[]; weights: unknown[] }[];
+  [key: string]: unknown;
+}
+
+const SAVE_HINT = 'save the model again with TextureVae.save (it writes model.json next to weights.bin)';
+
+/**
+ * Reads `file` (a tfjs model.json) and its weight shards. Throws an Error naming the file and the fix when the
+ * JSON is malformed, has no usable weightsManifest, or a weights file is missing.
+ */
+export async function readModelFiles(file: string): Promise<ModelFiles> {
+  const dir = dirname(file);
+  const raw = await readFile(file);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch (e) {
+    throw new Error(`${file} is not valid JSON (${(e as Error).message}); ${SAVE_HINT}`);
+  }
+  const json = validateModelJson(file, parsed);
+  const weights: WeightFile[] = [];
+  const seen = new Set<string>();
+  for (const group of json.weightsManifest) {
+    for (const path of group.paths) {
+      if (seen.has(path)) continue;
+      seen.add(path);
+      const abs = resolve(dir, path);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(abs);
+      } catch {
+        throw new Error(
+          `${file} lists the weights file "${path}" but ${abs} cannot be read; put the weights file there ` +
+            `or ${SAVE_HINT}`,
+        );
+      }
+      weights.push({ path, file: abs, bytes });
+    }
+  }
+  const hash = createHash('sha256');
+  hashBytes(hash, raw);
+  for (const w of weights) {
+    hashBytes(hash, new TextEncoder().encode(w.path));
+    hashBytes(hash, w.bytes);
+  }
+  return { file, dir, json, weights, hash: hash.digest('hex') };
+}
+
+function hashBytes(hash: ReturnType<typeof createHash>, bytes: Uint8Array): void {
+  // The length prefix keeps ("ab", "c") and ("a", "bc") apart.
+  hash.update(`${bytes.length}:`);
+  hash.update(bytes);
+}
+
+function validateModelJson(file: string, parsed: unknown): ModelJson {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${file} must hold a JSON object (a tfjs model.json); ${SAVE_HINT}`);
+  }
+  const manifest = (parsed as { weightsManifest?: unknown }).weightsManifest;
+  if (!Array.isArray(manifest) || manifest.length === 0) {
+    throw new Error(
+      `${file} has no weightsManifest (a non-empty array of { paths, weights } groups); ` +
+        `it is not a tfjs model.json with separate weights files: ${SAVE_HINT}`,
+    );
+  }
+  manifest.forEach((group: unknown, i) => {
+    const paths = (group as { paths?: unknown } | null)?.paths;
+    const specs = (group as { weights?: unknown } | null)?.weights;
+    if (!Array.isArray(paths) || paths.length === 0 || !Array.isArray(specs)) {
+      throw new Error(
+        `${file}: weightsManifest[${i}] must have a non-empty "paths" array and a "weights" array; ${SAVE_HINT}`,
+      );
+    }
+    for (const path of paths) {
+      if (typeof path !== 'string' || path === '' || isAbsolute(path) || /^[a-z][a-z\d+.-]*:/i.test(path)) {
+        throw new Error(
+          `${file}: weightsManifest[${i}].paths holds ${JSON.stringify(path)}; each path must be relative to ` +
+            `model.json (e.g. "weights.bin")`,
+        );
+      }
+    }
+  });
+  return parsed as ModelJson;
+}
+
+/** A copy of `json` whose weight paths are replaced through `rename` (old path -> new path). */
+export function rewriteWeightPaths(json: ModelJson, rename: (path: string) => string): ModelJson {
+  return {
+    ...json,
+    weightsManifest: json.weightsManifest.map((group) => ({ ...group, paths: group.paths.map(rename) })),
+  };
+}
