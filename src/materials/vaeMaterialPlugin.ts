@@ -2,21 +2,68 @@ import type {
   AbstractEngine,
   AbstractMesh,
   BaseTexture,
+  IInspectable,
   Material,
   MaterialDefines,
   Nullable,
+  Observer,
   Scene,
   SubMesh,
   UniformBuffer,
 } from '@babylonjs/core';
 import {
   Material as BabylonMaterial,
+  InspectableType,
   MaterialPluginBase,
+  Observable,
   PBRBaseMaterial,
   RegisterClass,
   ShaderLanguage,
   StandardMaterial,
 } from '@babylonjs/core';
+import type { LatentGrid } from '../latent/latentGrid.js';
+import { validateLatent } from '../latent/latentGrid.js';
+import type { TextureVae } from '../model/textureVae.js';
+import { DecodeScheduler } from '../textures/decodeScheduler.js';
+import { getVaeModel } from '../textures/vaeModelRegistry.js';
+import { VaeProceduralTexture, type VaeProceduralTextureOptions } from '../textures/vaeProceduralTexture.js';
+import { HeightNormalTexture } from './heightNormalTexture.js';
+import { type LatentAnimation, LatentAnimator } from './latentAnimator.js';
+
+/** How a VAE material draws its texture: the model, the first latent and the texture's options. */
+export interface VaeMaterialSourceOptions {
+  /** The model that decodes the material's textures (required; not disposed by the material). */
+  model: TextureVae;
+  /** Id under which serialized materials find the model again (default: model.config.name). */
+  modelId?: string;
+  /** Texture size in pixels, a multiple of the model's stride (default: 256). */
+  size?: number;
+  /** The first latent; a grid of model.latentSize(size, size) cells (default: a prior sample of `seed`). */
+  latent?: LatentGrid;
+  /** Seed of the first prior sample and of `resample()` without a seed (default: 0). */
+  seed?: number;
+  /** Temperature of prior samples (default: 1). */
+  temperature?: number;
+  /** Strength of a normal map derived from the texture's luminance; 0 for none (default: 0). */
+  normalStrength?: number;
+  /** Babylon texture options passed to both VaeProceduralTextures (format, colour space, mipmaps...). */
+  texture?: Omit<
+    VaeProceduralTextureOptions,
+    'model' | 'modelId' | 'size' | 'latent' | 'seed' | 'temperature'
+  >;
+}
+
+/** Options of a latent change. */
+export interface LatentChangeOptions {
+  /** Milliseconds over which the old texture cross-fades into the new one (default: 0, a cut). */
+  duration?: number;
+}
+
+interface PendingChange {
+  latent: LatentGrid;
+  duration: number;
+  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+}
 
 /** Name under which the plugin registers on a material (`material.pluginManager.getPlugin(...)`). */
 export const VAE_MATERIAL_PLUGIN_NAME = 'VaeMaterial';
@@ -73,6 +120,28 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
 
   private readonly _isPbr: boolean;
 
+  private _model: TextureVae | null = null;
+  private _modelId = '';
+  private _textures: [VaeProceduralTexture, VaeProceduralTexture | null] | null = null;
+  private _sourceOptions: Required<Omit<VaeMaterialSourceOptions, 'latent' | 'modelId' | 'model'>> | null =
+    null;
+  private _latent: LatentGrid | null = null;
+  private _shownLatent: LatentGrid | null = null;
+  private _normal: HeightNormalTexture | null = null;
+  private _pending: PendingChange | null = null;
+  private _changing = false;
+  private _fade: { start: number; duration: number; done: () => void } | null = null;
+  private _animator: LatentAnimator | null = null;
+  private _animationStart = 0;
+  private _frameObserver: Nullable<Observer<Scene>> = null;
+  private _seedCounter = 0;
+  /** Resolves once the first texture of the current source is drawn (set by setSource's caller helpers). */
+  whenReady: Promise<void> = Promise.resolve();
+  /** Raised after a new latent is on screen (its cross-fade finished). */
+  readonly onLatentShownObservable = new Observable<LatentGrid>();
+  /** Raised with errors of latent changes nobody awaited (animations). */
+  readonly onErrorObservable = new Observable<Error>();
+
   constructor(material: Material) {
     if (!(material instanceof PBRBaseMaterial) && !(material instanceof StandardMaterial)) {
       throw new Error(
@@ -81,6 +150,360 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     }
     super(material, VAE_MATERIAL_PLUGIN_NAME, 200, { VAE_TEXTURE: false, VAE_GAMMA: false }, true, true);
     this._isPbr = material instanceof PBRBaseMaterial;
+    material.inspectableCustomProperties = [
+      ...(material.inspectableCustomProperties ?? []),
+      ...this._inspectables(),
+    ];
+  }
+
+  /** The model drawing the textures, once `setSource` ran. */
+  get model(): TextureVae | null {
+    return this._model;
+  }
+
+  /** The latent the material shows, or is changing to (a copy). */
+  get latent(): LatentGrid | null {
+    return this._latent ? copyLatent(this._latent) : null;
+  }
+  /** Setting a latent changes the texture with a cut; use `morphTo` for a cross-fade. */
+  set latent(value: LatentGrid) {
+    this.setLatent(value).catch((e: Error) => this.onErrorObservable.notifyObservers(e));
+  }
+
+  /** Seed of the last `resample` (default: the source's seed). */
+  get seed(): number {
+    return this._sourceOptions?.seed ?? 0;
+  }
+
+  /** Temperature of prior samples. */
+  get temperature(): number {
+    return this._sourceOptions?.temperature ?? 1;
+  }
+  set temperature(value: number) {
+    if (!(value >= 0 && value <= 4))
+      throw new Error(`temperature must be a number from 0 to 4, got ${value}`);
+    if (this._sourceOptions) this._sourceOptions.temperature = value;
+  }
+
+  /** The normal map derived from the texture, when normalStrength > 0. */
+  get normalTexture(): HeightNormalTexture | null {
+    return this._normal;
+  }
+
+  /**
+   * Makes the material draw its albedo from `options.model`: two VAE textures take turns, one shown while the
+   * next decodes, so there is never a frame without a texture. Resolves once the first texture is drawn.
+   * Calling it again replaces the model and textures (the old textures are disposed).
+   */
+  setSource(options: VaeMaterialSourceOptions): Promise<void> {
+    const model = options?.model;
+    if (!model || typeof model.decodeTensors !== 'function') {
+      throw new Error('VAE material source needs options.model, a TextureVae');
+    }
+    if (model.isDisposed) throw new Error('the TextureVae given to the VAE material has been disposed');
+    const size = options.size ?? 256;
+    const seed = options.seed ?? 0;
+    const temperature = options.temperature ?? 1;
+    const normalStrength = options.normalStrength ?? 0;
+    const latent = options.latent ?? model.sample({ width: size, height: size, seed, temperature });
+    this._releaseSource();
+    const scene = this._material.getScene();
+    const front = new VaeProceduralTexture(`${this._material.name}.vae0`, scene, {
+      ...options.texture,
+      model,
+      modelId: options.modelId,
+      size,
+      latent,
+    });
+    this._model = model;
+    this._modelId = front.modelId;
+    this._sourceOptions = { size, seed, temperature, normalStrength, texture: { ...options.texture } };
+    this._textures = [front, null];
+    this._latent = front.latent;
+    this._shownLatent = this._latent;
+    this.texture = front;
+    this.previousTexture = null;
+    this.crossFade = 1;
+    if (normalStrength > 0) this._createNormalMap(front, normalStrength);
+    this._frameObserver = scene.onBeforeRenderObservable.add(() => this._onFrame());
+    this.whenReady = whenDrawn(front).then(() => this._normal?.update(front));
+    return this.whenReady;
+  }
+
+  private _createNormalMap(source: VaeProceduralTexture, strength: number): void {
+    const scene = this._material.getScene();
+    this._normal = new HeightNormalTexture(
+      `${this._material.name}.vaeNormal`,
+      source.getSize().width,
+      scene,
+      source,
+      strength,
+    );
+    const material = this._material as PBRBaseMaterial | StandardMaterial;
+    (material as { bumpTexture: BaseTexture | null }).bumpTexture = this._normal;
+  }
+
+  /** Changes the latent; resolves once the new texture is fully shown. Rapid calls coalesce: latest wins. */
+  setLatent(latent: LatentGrid, options: LatentChangeOptions = {}): Promise<void> {
+    const model = this._requireSource();
+    const duration = options.duration ?? 0;
+    if (!(duration >= 0 && duration <= 600_000)) {
+      return Promise.reject(new Error(`duration must be from 0 to 600000 ms, got ${duration}`));
+    }
+    try {
+      validateLatent(latent, model.latentChannels);
+      const grid = model.latentSize(this._sourceOptions?.size ?? 256, this._sourceOptions?.size ?? 256);
+      if (latent.height !== grid.height || latent.width !== grid.width) {
+        throw new Error(
+          `latent must be ${grid.height}x${grid.width} cells for this ${this._sourceOptions?.size}px material, got ${latent.height}x${latent.width}`,
+        );
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const copy = copyLatent(latent);
+    this._latent = copy;
+    const waiters = this._pending?.waiters ?? [];
+    this._pending = { latent: copy, duration, waiters };
+    const promise = new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
+    void this._pump();
+    return promise;
+  }
+
+  /** A new prior sample (seed default: the next seed), cut or cross-faded in. */
+  resample(options: { seed?: number; temperature?: number; duration?: number } = {}): Promise<void> {
+    const model = this._requireSource();
+    const o = this._sourceOptions as NonNullable<typeof this._sourceOptions>;
+    if (options.temperature !== undefined) this.temperature = options.temperature;
+    o.seed = options.seed ?? o.seed + 1 + this._seedCounter++;
+    const latent = model.sample({ width: o.size, height: o.size, seed: o.seed, temperature: o.temperature });
+    return this.setLatent(latent, { duration: options.duration });
+  }
+
+  /** A variation of the current latent: amount 0 is the same, 1 an unrelated sample. */
+  similar(amount: number, options: { seed?: number; duration?: number } = {}): Promise<void> {
+    const model = this._requireSource();
+    const seed = options.seed ?? (this._sourceOptions?.seed ?? 0) + 1000 + this._seedCounter++;
+    return this.setLatent(model.similar(this._latent as LatentGrid, amount, seed), {
+      duration: options.duration,
+    });
+  }
+
+  /** Cross-fades to `latent` over `duration` ms (default: 1000). */
+  morphTo(latent: LatentGrid, options: LatentChangeOptions = {}): Promise<void> {
+    return this.setLatent(latent, { duration: options.duration ?? 1000 });
+  }
+
+  /**
+   * Moves the latent with scene time: a slow random walk or a keyframe loop. Each new decode cross-fades in
+   * over `fade` ms; decodes follow as fast as the scene's decode scheduler allows. Replaces any animation.
+   */
+  animate(animation: LatentAnimation, options: { fade?: number } = {}): void {
+    this._requireSource();
+    this._animator = new LatentAnimator(this._latent as LatentGrid, animation);
+    this._animationFade = options.fade ?? 300;
+    this._animationStart = performance.now();
+  }
+
+  private _animationFade = 300;
+
+  /** Stops a running animation; the current latent stays. */
+  stopAnimation(): void {
+    this._animator = null;
+  }
+
+  /** Whether an animation runs. */
+  get isAnimating(): boolean {
+    return this._animator !== null;
+  }
+
+  private _requireSource(): TextureVae {
+    if (!this._model || !this._textures) {
+      throw new Error('the VAE material has no source: call setSource({ model }) or use createVaeMaterial');
+    }
+    if (this._model.isDisposed) throw new Error('the TextureVae of this VAE material has been disposed');
+    return this._model;
+  }
+
+  private _onFrame(): void {
+    if (this._fade) {
+      const t = this._fade.duration <= 0 ? 1 : (performance.now() - this._fade.start) / this._fade.duration;
+      this.crossFade = Math.min(1, t);
+      if (t >= 1) {
+        const done = this._fade.done;
+        this._fade = null;
+        done();
+      }
+    }
+    if (this._animator && !this._changing && !this._pending) {
+      const latent = this._animator.latentAt((performance.now() - this._animationStart) / 1000);
+      this.setLatent(latent, { duration: this._animationFade }).catch((e: Error) =>
+        this.onErrorObservable.notifyObservers(e),
+      );
+    }
+  }
+
+  /** Runs one change at a time: decode into the hidden texture, swap, cross-fade; then the latest pending. */
+  private async _pump(): Promise<void> {
+    if (this._changing || !this._pending || !this._textures) return;
+    this._changing = true;
+    const change = this._pending;
+    this._pending = null;
+    try {
+      const textures = this._textures;
+      const scene = this._material.getScene();
+      let back = textures[1];
+      if (!back) {
+        back = new VaeProceduralTexture(`${this._material.name}.vae1`, scene, {
+          ...this._sourceOptions?.texture,
+          model: this._model as TextureVae,
+          modelId: this._modelId,
+          size: this._sourceOptions?.size,
+          latent: change.latent,
+        });
+        textures[1] = back;
+        await whenDrawn(back);
+      } else {
+        const target = back;
+        await DecodeScheduler.forScene(scene).request(
+          target,
+          () => target.regenerate(change.latent),
+          () => this._visibility(),
+        );
+      }
+      if (this._textures !== textures)
+        throw new Error('the VAE material source was replaced during the change');
+      const front = textures[0];
+      textures[0] = back;
+      textures[1] = front;
+      this.previousTexture = front;
+      this.texture = back;
+      this._normal?.update(back);
+      this.crossFade = change.duration > 0 ? 0 : 1;
+      await new Promise<void>((done) => {
+        this._fade = { start: performance.now(), duration: change.duration, done };
+      });
+      this._shownLatent = change.latent;
+      for (const w of change.waiters) w.resolve();
+      this.onLatentShownObservable.notifyObservers(change.latent);
+    } catch (e) {
+      for (const w of change.waiters) w.reject(e);
+    } finally {
+      this._changing = false;
+    }
+    void this._pump();
+  }
+
+  // Visible meshes decode first: 1 when a mesh using this material is enabled, visible and in the frustum.
+  private _visibility(): number {
+    const scene = this._material.getScene();
+    const planes = scene.frustumPlanes;
+    for (const mesh of this._material.getBindedMeshes()) {
+      if (mesh.isEnabled() && mesh.isVisible && (!planes || mesh.isInFrustum(planes))) return 1;
+    }
+    return 0;
+  }
+
+  private _inspectables(): IInspectable[] {
+    const target = this._material as unknown as Record<string, unknown>;
+    const props: IInspectable[] = [];
+    for (let c = 0; c < 4; c++) {
+      const propertyName = `vaeLatentChannel${c}`;
+      Object.defineProperty(target, propertyName, {
+        configurable: true,
+        get: () => (this._latent ? channelMean(this._latent, c) : 0),
+        set: (v: number) => {
+          if (!this._latent || c >= this._latent.channels) return;
+          this.latent = shiftChannel(this._latent, c, v - channelMean(this._latent, c));
+        },
+      });
+      props.push({
+        label: `VAE latent channel ${c}`,
+        propertyName,
+        type: InspectableType.Slider,
+        min: -3,
+        max: 3,
+        step: 0.05,
+      });
+    }
+    Object.defineProperty(target, 'vaeSeed', {
+      configurable: true,
+      get: () => this.seed,
+      set: (v: number) => {
+        this.resample({ seed: Math.round(v) }).catch((e: Error) => this.onErrorObservable.notifyObservers(e));
+      },
+    });
+    Object.defineProperty(target, 'vaeTemperature', {
+      configurable: true,
+      get: () => this.temperature,
+      set: (v: number) => {
+        this.temperature = v;
+      },
+    });
+    Object.defineProperty(target, 'vaeCrossFade', {
+      configurable: true,
+      get: () => this.crossFade,
+      set: (v: number) => {
+        this.crossFade = v;
+      },
+    });
+    props.push(
+      {
+        label: 'VAE seed',
+        propertyName: 'vaeSeed',
+        type: InspectableType.Slider,
+        min: 0,
+        max: 1000,
+        step: 1,
+      },
+      {
+        label: 'VAE temperature',
+        propertyName: 'vaeTemperature',
+        type: InspectableType.Slider,
+        min: 0,
+        max: 2,
+        step: 0.05,
+      },
+      {
+        label: 'VAE cross-fade',
+        propertyName: 'vaeCrossFade',
+        type: InspectableType.Slider,
+        min: 0,
+        max: 1,
+        step: 0.01,
+      },
+      {
+        label: 'VAE resample',
+        propertyName: 'vaeResample',
+        type: InspectableType.Button,
+        callback: () => {
+          this.resample({ duration: 500 }).catch((e: Error) => this.onErrorObservable.notifyObservers(e));
+        },
+      },
+    );
+    return props;
+  }
+
+  private _releaseSource(): void {
+    if (this._frameObserver) this._material.getScene().onBeforeRenderObservable.remove(this._frameObserver);
+    this._frameObserver = null;
+    this._animator = null;
+    const error = new Error('the VAE material source was replaced or disposed before the change ran');
+    if (this._pending) for (const w of this._pending.waiters) w.reject(error);
+    this._pending = null;
+    if (this._fade) {
+      this._fade.done();
+      this._fade = null;
+    }
+    if (this._normal) {
+      const material = this._material as unknown as { bumpTexture: BaseTexture | null };
+      if (material.bumpTexture === this._normal) material.bumpTexture = null;
+      this._normal.dispose();
+      this._normal = null;
+    }
+    if (this._textures) for (const t of this._textures) t?.dispose();
+    this._textures = null;
+    this._model = null;
   }
 
   private _markTexturesDirty(): void {
@@ -178,6 +601,23 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     o.level = this.level;
     o.uvScale = [...this.uvScale];
     o.isEnabled = this._isEnabled;
+    if (this._textures && this._sourceOptions) {
+      const latent = this._shownLatent ?? (this._latent as LatentGrid);
+      o.vae = {
+        modelId: this._modelId,
+        size: this._sourceOptions.size,
+        seed: this._sourceOptions.seed,
+        temperature: this._sourceOptions.temperature,
+        normalStrength: this._sourceOptions.normalStrength,
+        texture: this._sourceOptions.texture,
+        latent: {
+          height: latent.height,
+          width: latent.width,
+          channels: latent.channels,
+          data: Array.from(latent.data),
+        },
+      };
+    }
     return o;
   }
 
@@ -190,13 +630,41 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
       this.uvScale[1] = Number(source.uvScale[1]);
     }
     if (typeof source.isEnabled === 'boolean') this.isEnabled = source.isEnabled;
+    const vae = source.vae;
+    if (vae && typeof vae.modelId === 'string') {
+      const model = getVaeModel(vae.modelId);
+      if (!model) {
+        throw new Error(
+          `no TextureVae registered under '${vae.modelId}': call registerVaeModel('${vae.modelId}', model) before loading`,
+        );
+      }
+      this.setSource({
+        model,
+        modelId: vae.modelId,
+        size: vae.size,
+        seed: vae.seed,
+        temperature: vae.temperature,
+        normalStrength: vae.normalStrength,
+        texture: vae.texture,
+        latent: {
+          height: vae.latent.height,
+          width: vae.latent.width,
+          channels: vae.latent.channels,
+          data: Float32Array.from(vae.latent.data),
+        },
+      }).catch((e: Error) => this.onErrorObservable.notifyObservers(e));
+    }
   }
 
   override dispose(forceDisposeTextures?: boolean): void {
+    const owned = this._textures;
+    this._releaseSource();
     if (forceDisposeTextures) {
-      this._texture?.dispose();
-      this._previousTexture?.dispose();
+      if (!owned?.includes(this._texture as VaeProceduralTexture)) this._texture?.dispose();
+      if (!owned?.includes(this._previousTexture as VaeProceduralTexture)) this._previousTexture?.dispose();
     }
+    this.onLatentShownObservable.clear();
+    this.onErrorObservable.clear();
     this._texture = null;
     this._previousTexture = null;
     super.dispose(forceDisposeTextures);
@@ -245,4 +713,41 @@ fn vaeAlbedo(uv: vec2f) -> vec3f {
 /** Makes the plugin known to Babylon's serializer; safe to call more than once. */
 export function registerVaeMaterialPlugin(): void {
   RegisterClass('BABYLON.VaeMaterialPlugin', VaeMaterialPlugin);
+}
+
+function copyLatent(latent: LatentGrid): LatentGrid {
+  return Object.freeze({
+    data: Float32Array.from(latent.data),
+    height: latent.height,
+    width: latent.width,
+    channels: latent.channels,
+  });
+}
+
+function channelMean(latent: LatentGrid, channel: number): number {
+  if (channel >= latent.channels) return 0;
+  let sum = 0;
+  for (let i = channel; i < latent.data.length; i += latent.channels) sum += latent.data[i];
+  return sum / (latent.height * latent.width);
+}
+
+function shiftChannel(latent: LatentGrid, channel: number, delta: number): LatentGrid {
+  const data = Float32Array.from(latent.data);
+  for (let i = channel; i < data.length; i += latent.channels) data[i] += delta;
+  return { data, height: latent.height, width: latent.width, channels: latent.channels };
+}
+
+/** Resolves once the texture holds its first drawn content. */
+function whenDrawn(texture: VaeProceduralTexture): Promise<void> {
+  if (texture.isReady()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const generated = texture.onGeneratedObservable.addOnce(() => {
+      texture.onGenerationErrorObservable.remove(failed);
+      resolve();
+    });
+    const failed = texture.onGenerationErrorObservable.addOnce((e) => {
+      texture.onGeneratedObservable.remove(generated);
+      reject(e);
+    });
+  });
 }
