@@ -1,15 +1,10 @@
 /** `babylon-vae-textures bake`: decode many latent variations into a mip-safe atlas (PNG pages + manifest JSON). */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import type { AtlasLayoutKind } from '../src/atlas/atlasLayout.js';
 import { bakeAtlas, planAtlas } from '../src/atlas/bakeAtlas.js';
-import { loadPretrained } from '../src/model/pretrained/pretrained.js';
-import { TextureVae } from '../src/model/textureVae.js';
 import { checkAtlasWritable, writeAtlas } from '../src/node/atlasFiles.js';
-import { fileSystemHandler } from '../src/node/fileHandler.js';
-import { useWasmBackend } from '../src/node/wasmBackend.js';
+import { integer, loadModelArg, number } from './args.js';
 import { ProgressBar } from './progress.js';
 
 const help = `usage: babylon-vae-textures bake --out <prefix> [options]
@@ -32,22 +27,6 @@ options:
   --out <prefix>         output path without extension (required)
   --force                overwrite existing files
 `;
-
-function integer(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n))
-    throw new Error(`--${name} must be an integer, got ${JSON.stringify(value)}`);
-  return n;
-}
-
-function number(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n))
-    throw new Error(`--${name} must be a number, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -91,17 +70,7 @@ export async function run(argv: string[]): Promise<number> {
     powerOfTwo: values.pot,
     batchSize: values.batch === undefined ? undefined : integer('batch', values.batch, 1),
   };
-  const modelDir = values.model ?? 'default';
-  if (modelDir !== 'default' && !existsSync(join(modelDir, 'model.json'))) {
-    throw new Error(`--model ${modelDir} holds no model.json; pass a folder written by train, or default`);
-  }
-
-  await useWasmBackend();
-  // The packaged model is found next to its loader module, in the sources or in dist/.
-  const model =
-    modelDir === 'default'
-      ? await loadPretrained('default')
-      : await TextureVae.load(fileSystemHandler(modelDir));
+  const model = await loadModelArg(values.model ?? 'default');
   try {
     // Validate everything, output files included, before the long part.
     const plan = planAtlas(model, options);
