@@ -118,7 +118,10 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     this._enable(value);
   }
 
-  private readonly _isPbr: boolean;
+  // A getter, not a field: MaterialPluginBase's constructor asks for the custom code before fields are set.
+  private get _isPbr(): boolean {
+    return this._material instanceof PBRBaseMaterial;
+  }
 
   private _model: TextureVae | null = null;
   private _modelId = '';
@@ -149,7 +152,6 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
       );
     }
     super(material, VAE_MATERIAL_PLUGIN_NAME, 200, { VAE_TEXTURE: false, VAE_GAMMA: false }, true, true);
-    this._isPbr = material instanceof PBRBaseMaterial;
     material.inspectableCustomProperties = [
       ...(material.inspectableCustomProperties ?? []),
       ...this._inspectables(),
