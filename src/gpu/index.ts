@@ -1,1 +1,17 @@
-export {};
+export {
+  createDecodeSource,
+  type DecodeSource,
+  type DecodeSourceOptions,
+  type DrawImage,
+} from './decodeSource.js';
+export { prepareGlForTfjs, restoreGlForBabylon, runOnEngine, setBackendSync } from './glHandoff.js';
+export { handoffFragmentSource, handoffLinearDefine, handoffSamplerName } from './handoffShader.js';
+export {
+  canShareContext,
+  disposeSharedBackend,
+  getSharedBackend,
+  peekSharedBackend,
+  type SharedBackend,
+  type WeightOwner,
+  webGL2ContextOf,
+} from './sharedBackend.js';

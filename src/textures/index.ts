@@ -1,1 +1,16 @@
-export {};
+export { RegenerationQueue } from './regenerationQueue.js';
+export {
+  type ResolvedTensorProceduralTextureOptions,
+  resolveTensorTextureOptions,
+  TensorProceduralTexture,
+  type TensorProceduralTextureOptions,
+} from './tensorProceduralTexture.js';
+export { getVaeModel, registerVaeModel, unregisterVaeModel } from './vaeModelRegistry.js';
+export {
+  registerVaeProceduralTexture,
+  type SerializedVae,
+  type SerializedVaeProceduralTexture,
+  VaeProceduralTexture,
+  type VaeProceduralTextureOptions,
+} from './vaeProceduralTexture.js';
+export { DecodeScheduler, type DecodeSchedulerOptions } from './decodeScheduler.js';

@@ -1,0 +1,287 @@
+import {
+  type AbstractEngine,
+  Constants,
+  type Engine,
+  type InternalTexture,
+  RawTexture,
+  ThinTexture,
+} from '@babylonjs/core';
+import { pad, type Tensor4D, tidy } from '@tensorflow/tfjs-core';
+import { runOnEngine } from './glHandoff.js';
+import { canShareContext, getSharedBackend, type SharedBackend, type WeightOwner } from './sharedBackend.js';
+
+/** How a drawn image is laid out in its texture; see handoffShader.ts. */
+export interface ImageLayout {
+  /** Image size in pixels. */
+  readonly width: number;
+  readonly height: number;
+  /** False: one RGBA texel per pixel. True: flat RGB floats packed four to a texel (width * 3 / 4 per row). */
+  readonly packedRgb: boolean;
+}
+
+/**
+ * Draws with the decoded image bound as a Babylon texture (NEAREST, CLAMP; image row 0, the top, at texture
+ * row 0). The GPU work must be issued before the function returns: the texture is released right after.
+ */
+export type DrawImage = (texture: ThinTexture, layout: ImageLayout) => void;
+
+/**
+ * Where decoded images come from, behind one interface: tfjs's own texture on Babylon's WebGL2 context
+ * (`zero-copy`), or one CPU readback uploaded to a float RawTexture (`readback`, any engine and tfjs backend).
+ * Callers never branch: both hand the same kind of texture to the same draw function.
+ */
+export interface DecodeSource {
+  readonly kind: 'zero-copy' | 'readback';
+  readonly engine: AbstractEngine;
+  readonly isDisposed: boolean;
+  /**
+   * Runs `decode` (synchronous tfjs ops returning a `[1, H, W, 3 | 4]` image in [0, 1]; the source disposes it)
+   * on this source's tfjs backend, then calls `draw` once with the image as a texture and releases everything.
+   * Resolves when `draw` has run. Rejects when the source was disposed before the image was ready (`draw` is
+   * then not called) or when `decode` or `draw` throws.
+   */
+  present(decode: () => Tensor4D, draw: DrawImage): Promise<void>;
+  /** Makes sure `owner`'s weights survive a WebGL context loss (zero-copy only; a no-op otherwise). */
+  protectWeights(owner: WeightOwner): void;
+  /** Registers a callback for a WebGL context restore, after the shared backend is rebuilt. Returns an unsubscribe. */
+  onRestored(callback: () => void): () => void;
+  dispose(): void;
+}
+
+/** Options of `createDecodeSource`. */
+export interface DecodeSourceOptions {
+  /** Decode on the tfjs backend that shares the engine's WebGL2 context when the engine allows it (default: true). */
+  useSharedContext?: boolean;
+}
+
+/**
+ * The best source for `engine`: zero-copy on WebGL2 engines (unless `useSharedContext` is false), readback
+ * on every other engine (NullEngine, WebGPU, WebGL1).
+ */
+export function createDecodeSource(engine: AbstractEngine, options: DecodeSourceOptions = {}): DecodeSource {
+  const useSharedContext = options.useSharedContext ?? true;
+  if (useSharedContext && canShareContext(engine)) return new ZeroCopySource(engine);
+  return new ReadbackSource(engine);
+}
+
+function checkImage(image: Tensor4D): void {
+  if (image.rank !== 4 || image.shape[0] !== 1 || (image.shape[3] !== 3 && image.shape[3] !== 4)) {
+    throw new Error(`decode must return a [1, H, W, 3 | 4] image, got [${image.shape.join(', ')}]`);
+  }
+}
+
+/** Whether a 3-channel image of this width can go packed: whole texels per row, and texelFetch to read them. */
+function canPackRgb(engine: AbstractEngine, image: Tensor4D): boolean {
+  return image.shape[3] === 3 && (image.shape[2] * 3) % 4 === 0 && hasTexelFetch(engine);
+}
+
+/** WebGL2 and WebGPU engines run the pass with texelFetch; WebGL1 engines get RGBA images only. */
+export function hasTexelFetch(engine: AbstractEngine): boolean {
+  return engine.isWebGPU || ((engine as { webGLVersion?: number }).webGLVersion ?? 1) >= 2;
+}
+
+function disposedError(): Error {
+  return new Error('DecodeSource has been disposed');
+}
+
+class ZeroCopySource implements DecodeSource {
+  readonly kind = 'zero-copy';
+  readonly engine: AbstractEngine;
+  private readonly _shared: SharedBackend;
+  private _disposed = false;
+  private readonly _unsubscribers: (() => void)[] = [];
+
+  constructor(engine: AbstractEngine) {
+    this.engine = engine;
+    this._shared = getSharedBackend(engine);
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  async present(decode: () => Tensor4D, draw: DrawImage): Promise<void> {
+    if (this._disposed) throw disposedError();
+    const { gpu, layout } = runOnEngine(this.engine, (shared) => {
+      let image = tidy(decode);
+      try {
+        checkImage(image);
+        const [, height, width, channels] = image.shape;
+        const packedRgb = canPackRgb(this.engine, image);
+        if (channels === 3 && !packedRgb) {
+          const rgba = pad(
+            image,
+            [
+              [0, 0],
+              [0, 0],
+              [0, 0],
+              [0, 1],
+            ],
+            1,
+          );
+          image.dispose();
+          image = rgba;
+        }
+        // A tensor made from CPU values (no op ran on it yet) has no texture until it is uploaded.
+        shared.backend.uploadToGPU(image.dataId);
+        // One GPU repack into a dense RGBA texture, no CPU copy; tfjs keeps ownership through tensorRef.
+        const texShape: [number, number] = [height, packedRgb ? (width * 3) / 4 : width];
+        return { gpu: image.dataToGPU({ customTexShape: texShape }), layout: { width, height, packedRgb } };
+      } finally {
+        image.dispose();
+      }
+    });
+    try {
+      const [texHeight, texWidth] = gpu.texShape as [number, number];
+      const internal = (this.engine as Engine).wrapWebGLTexture(
+        gpu.texture as WebGLTexture,
+        false,
+        Constants.TEXTURE_NEAREST_SAMPLINGMODE,
+        texWidth,
+        texHeight,
+      );
+      try {
+        draw(asSource(internal), layout);
+      } finally {
+        // Forget the handle first: disposing the wrapper would otherwise delete a texture tfjs owns.
+        internal._hardwareTexture?.reset();
+        internal.dispose();
+      }
+    } finally {
+      gpu.tensorRef.dispose();
+    }
+  }
+
+  protectWeights(owner: WeightOwner): void {
+    // Inside the hand-off: the weights may already live on the shared backend, so reading them draws on its GL.
+    runOnEngine(this.engine, (shared) => shared.rememberWeights(owner));
+  }
+
+  onRestored(callback: () => void): () => void {
+    const off = this._shared.onRestored(() => {
+      if (this._disposed) return;
+      runOnEngine(this.engine, (shared) => shared.reuploadWeights());
+      callback();
+    });
+    this._unsubscribers.push(off);
+    return off;
+  }
+
+  dispose(): void {
+    if (this._disposed) return;
+    this._disposed = true;
+    for (const off of this._unsubscribers) off();
+    this._unsubscribers.length = 0;
+  }
+}
+
+class ReadbackSource implements DecodeSource {
+  readonly kind = 'readback';
+  readonly engine: AbstractEngine;
+  private _disposed = false;
+  private _upload: RawTexture | null = null;
+  private readonly _restoreCallbacks = new Set<() => void>();
+  private readonly _restoreObserver;
+
+  constructor(engine: AbstractEngine) {
+    this.engine = engine;
+    this._restoreObserver = engine.onContextRestoredObservable.add(() => {
+      for (const callback of [...this._restoreCallbacks]) callback();
+    });
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  async present(decode: () => Tensor4D, draw: DrawImage): Promise<void> {
+    if (this._disposed) throw disposedError();
+    const image = tidy(decode);
+    let pixels: Float32Array;
+    let layout: ImageLayout;
+    try {
+      checkImage(image);
+      const [, height, width] = image.shape;
+      layout = { width, height, packedRgb: canPackRgb(this.engine, image) };
+      pixels = (await image.data()) as Float32Array;
+      if (image.shape[3] === 3 && !layout.packedRgb) pixels = expandToRgba(pixels);
+    } finally {
+      image.dispose();
+    }
+    if (this._disposed) throw disposedError();
+    const upload = this._uploadTexture(
+      layout.packedRgb ? (layout.width * 3) / 4 : layout.width,
+      layout.height,
+    );
+    if (upload.textureType === Constants.TEXTURETYPE_FLOAT) {
+      upload.update(pixels);
+    } else {
+      const bytes = new Uint8Array(pixels.length);
+      for (let i = 0; i < pixels.length; i++)
+        bytes[i] = Math.round(Math.min(1, Math.max(0, pixels[i] ?? 0)) * 255);
+      upload.update(bytes);
+    }
+    draw(upload, layout);
+  }
+
+  /** One upload texture, reused while the image size stays the same. */
+  private _uploadTexture(width: number, height: number): RawTexture {
+    const current = this._upload;
+    if (current) {
+      const size = current.getSize();
+      if (size.width === width && size.height === height) return current;
+      current.dispose();
+    }
+    const float = this.engine.getCaps().textureFloat;
+    const upload = RawTexture.CreateRGBATexture(
+      null,
+      width,
+      height,
+      this.engine,
+      false,
+      false,
+      Constants.TEXTURE_NEAREST_SAMPLINGMODE,
+      float ? Constants.TEXTURETYPE_FLOAT : Constants.TEXTURETYPE_UNSIGNED_BYTE,
+    );
+    upload.wrapU = Constants.TEXTURE_CLAMP_ADDRESSMODE;
+    upload.wrapV = Constants.TEXTURE_CLAMP_ADDRESSMODE;
+    upload.anisotropicFilteringLevel = 1;
+    this._upload = upload;
+    return upload;
+  }
+
+  protectWeights(): void {}
+
+  onRestored(callback: () => void): () => void {
+    this._restoreCallbacks.add(callback);
+    return () => this._restoreCallbacks.delete(callback);
+  }
+
+  dispose(): void {
+    if (this._disposed) return;
+    this._disposed = true;
+    this._restoreObserver.remove();
+    this._restoreCallbacks.clear();
+    this._upload?.dispose();
+    this._upload = null;
+  }
+}
+
+function expandToRgba(rgb: Float32Array): Float32Array {
+  const rgba = new Float32Array((rgb.length / 3) * 4);
+  for (let p = 0, q = 0; p < rgb.length; p += 3, q += 4) {
+    rgba[q] = rgb[p] as number;
+    rgba[q + 1] = rgb[p + 1] as number;
+    rgba[q + 2] = rgb[p + 2] as number;
+    rgba[q + 3] = 1;
+  }
+  return rgba;
+}
+
+function asSource(internal: InternalTexture): ThinTexture {
+  const texture = new ThinTexture(internal);
+  texture.wrapU = Constants.TEXTURE_CLAMP_ADDRESSMODE;
+  texture.wrapV = Constants.TEXTURE_CLAMP_ADDRESSMODE;
+  texture.anisotropicFilteringLevel = 1;
+  return texture;
+}

@@ -1,0 +1,222 @@
+import { Constants, ProceduralTexture, type Scene, ThinTexture } from '@babylonjs/core';
+import type { Tensor4D } from '@tensorflow/tfjs-core';
+import {
+  createDecodeSource,
+  type DecodeSource,
+  hasTexelFetch,
+  type ImageLayout,
+} from '../gpu/decodeSource.js';
+import {
+  handoffFragmentSource,
+  handoffLinearDefine,
+  handoffSamplerName,
+  handoffTexelFetchDefine,
+} from '../gpu/handoffShader.js';
+
+/** Options of a TensorProceduralTexture. */
+export interface TensorProceduralTextureOptions {
+  /** Width and height in pixels; decoded images must have this size (default: 256). */
+  size?: number;
+  /** Wrap addressing in both directions, for seamless tiling; clamp otherwise (default: true). */
+  tileable?: boolean;
+  /** Texel format of the texture: 8-bit or half float (default: 'uint8'). */
+  outputFormat?: 'uint8' | 'half-float';
+  /**
+   * How the texture stores colours. Decoders produce sRGB-encoded values: 'srgb' keeps them (gammaSpace true,
+   * as an image file), 'linear' converts them in the shader pass (gammaSpace false) (default: 'srgb').
+   */
+  colourSpace?: 'srgb' | 'linear';
+  /** Build mipmaps after each write (default: true). */
+  generateMipMaps?: boolean;
+  /** Babylon sampling mode (default: Constants.TEXTURE_TRILINEAR_SAMPLINGMODE, or BILINEAR without mipmaps). */
+  samplingMode?: number;
+  /**
+   * Decode on a tfjs backend sharing the engine's WebGL2 context with no CPU copy; false, or an engine that
+   * cannot share (NullEngine, WebGPU, WebGL1), reads the image back once instead (default: true).
+   */
+  useSharedContext?: boolean;
+}
+
+/** Fully resolved TensorProceduralTexture options. */
+export type ResolvedTensorProceduralTextureOptions = Readonly<Required<TensorProceduralTextureOptions>>;
+
+/** Resolves and validates options against the engine's limits; `what` names the class in messages. */
+export function resolveTensorTextureOptions(
+  options: TensorProceduralTextureOptions,
+  scene: Scene,
+  what = 'TensorProceduralTexture',
+): ResolvedTensorProceduralTextureOptions {
+  const size = options.size ?? 256;
+  const maxSize = scene.getEngine().getCaps().maxTextureSize;
+  if (!Number.isInteger(size) || size < 1 || size > maxSize) {
+    throw new Error(
+      `${what} size must be an integer between 1 and ${maxSize} (the engine's maxTextureSize), got ${size}`,
+    );
+  }
+  const outputFormat = options.outputFormat ?? 'uint8';
+  if (outputFormat !== 'uint8' && outputFormat !== 'half-float') {
+    throw new Error(`${what} outputFormat must be 'uint8' or 'half-float', got ${String(outputFormat)}`);
+  }
+  if (outputFormat === 'half-float' && !scene.getEngine().getCaps().textureHalfFloatRender) {
+    throw new Error(`${what} outputFormat 'half-float' needs an engine that renders to half-float textures`);
+  }
+  const colourSpace = options.colourSpace ?? 'srgb';
+  if (colourSpace !== 'srgb' && colourSpace !== 'linear') {
+    throw new Error(`${what} colourSpace must be 'srgb' or 'linear', got ${String(colourSpace)}`);
+  }
+  const generateMipMaps = options.generateMipMaps ?? true;
+  return Object.freeze({
+    size,
+    tileable: options.tileable ?? true,
+    outputFormat,
+    colourSpace,
+    generateMipMaps,
+    samplingMode:
+      options.samplingMode ??
+      (generateMipMaps ? Constants.TEXTURE_TRILINEAR_SAMPLINGMODE : Constants.TEXTURE_BILINEAR_SAMPLINGMODE),
+    useSharedContext: options.useSharedContext ?? true,
+  });
+}
+
+/**
+ * A Babylon texture whose content is written from tfjs image tensors: each `write` decodes an image on the GPU
+ * (or reads it back once where the context cannot be shared) and one shader pass copies it into the texture's
+ * own render target, then builds mipmaps. The texture never holds on to tfjs memory between writes.
+ *
+ * Content changes only through `write`: the scene never redraws it on its own, so `refreshRate` has no effect.
+ */
+export class TensorProceduralTexture extends ProceduralTexture {
+  /** The class name used in error messages raised before construction finishes. */
+  static readonly displayName: string = 'TensorProceduralTexture';
+  /** The resolved options this texture was made with. */
+  readonly options: ResolvedTensorProceduralTextureOptions;
+  /** Where decoded images come from (zero-copy or readback). */
+  readonly source: DecodeSource;
+  private readonly _placeholder = new ThinTexture(null);
+  private _hasContent = false;
+  private _isDisposed = false;
+
+  constructor(name: string, scene: Scene, options: TensorProceduralTextureOptions = {}) {
+    const resolved = resolveTensorTextureOptions(
+      options,
+      scene,
+      (new.target as typeof TensorProceduralTexture).displayName,
+    );
+    super(
+      name,
+      resolved.size,
+      { fragmentSource: handoffFragmentSource },
+      scene,
+      { samplingMode: resolved.samplingMode },
+      resolved.generateMipMaps,
+      false,
+      resolved.outputFormat === 'half-float'
+        ? Constants.TEXTURETYPE_HALF_FLOAT
+        : Constants.TEXTURETYPE_UNSIGNED_BYTE,
+    );
+    this.options = resolved;
+    this.refreshRate = 0;
+    this.autoClear = false;
+    this.gammaSpace = resolved.colourSpace === 'srgb';
+    const address = resolved.tileable
+      ? Constants.TEXTURE_WRAP_ADDRESSMODE
+      : Constants.TEXTURE_CLAMP_ADDRESSMODE;
+    this.wrapU = address;
+    this.wrapV = address;
+    const engine = scene.getEngine();
+    this.defines =
+      (resolved.colourSpace === 'linear' ? `#define ${handoffLinearDefine}\n` : '') +
+      (hasTexelFetch(engine) ? `#define ${handoffTexelFetchDefine}\n` : '');
+    // Samplers and uniforms must be declared before the effect is first built.
+    this.setTexture(handoffSamplerName, this._placeholder);
+    this.setFloat('packedRgb', 0);
+    this.setVector2('imageSize', { x: resolved.size, y: resolved.size });
+    this.source = createDecodeSource(scene.getEngine(), { useSharedContext: resolved.useSharedContext });
+  }
+
+  override getClassName(): string {
+    return 'TensorProceduralTexture';
+  }
+
+  /** True once the texture holds written content and its shader is ready. */
+  override isReady(): boolean {
+    return this._hasContent && !this._isDisposed && super.isReady();
+  }
+
+  /** Whether `dispose()` was called. */
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** @internal The scene never redraws this texture: its source only exists during `write`. */
+  override _shouldRender(): boolean {
+    return false;
+  }
+
+  /**
+   * Runs `decode` (synchronous tfjs ops returning a `[1, size, size, 3 | 4]` image in [0, 1], which this method
+   * disposes) and writes the image into the texture. Resolves once the new content is in the texture.
+   */
+  async write(decode: () => Tensor4D): Promise<void> {
+    this._throwIfDisposed();
+    await this._whenShaderReady();
+    this._throwIfDisposed();
+    await this.source.present(decode, (texture, layout) => {
+      if (layout.width !== this.options.size || layout.height !== this.options.size) {
+        throw new Error(
+          `${this.getClassName()} '${this.name}' is ${this.options.size}x${this.options.size}, ` +
+            `got a ${layout.width}x${layout.height} image`,
+        );
+      }
+      this._drawFrom(texture, layout);
+    });
+    this._hasContent = true;
+  }
+
+  private _drawFrom(texture: ThinTexture, layout: ImageLayout): void {
+    const engine = this.getScene()?.getEngine();
+    if (!engine) return;
+    this.setFloat('packedRgb', layout.packedRgb ? 1 : 0);
+    engine.setAlphaMode(Constants.ALPHA_DISABLE);
+    engine.setColorWrite(true);
+    this.setTexture(handoffSamplerName, texture);
+    // Set before render(): onGeneratedObservable fires inside it, and its observers may check isReady().
+    this._hasContent = true;
+    try {
+      this.render();
+    } finally {
+      this.setTexture(handoffSamplerName, this._placeholder);
+      (engine as { unbindAllTextures?: () => void }).unbindAllTextures?.();
+    }
+  }
+
+  private _whenShaderReady(): Promise<void> {
+    if (super.isReady()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const poll = () => {
+        if (this._isDisposed) reject(this._disposedError());
+        else if (super.isReady()) resolve();
+        else setTimeout(poll, 4);
+      };
+      poll();
+    });
+  }
+
+  protected _disposedError(): Error {
+    return new Error(`${this.getClassName()} '${this.name}' has been disposed`);
+  }
+
+  protected _throwIfDisposed(): void {
+    if (this._isDisposed) throw this._disposedError();
+  }
+
+  /** Releases the decode source and the render target. Twice is harmless. */
+  override dispose(): void {
+    if (this._isDisposed) return;
+    this._isDisposed = true;
+    this._hasContent = false;
+    this.source.dispose();
+    this._placeholder.dispose();
+    super.dispose();
+  }
+}

@@ -1,0 +1,273 @@
+import { Observable, RegisterClass, type Scene, SerializationHelper } from '@babylonjs/core';
+import { type LatentGrid, latentToTensor, validateLatent } from '../latent/latentGrid.js';
+import type { TextureVae } from '../model/textureVae.js';
+import { RegenerationQueue } from './regenerationQueue.js';
+import { TensorProceduralTexture, type TensorProceduralTextureOptions } from './tensorProceduralTexture.js';
+import { getVaeModel } from './vaeModelRegistry.js';
+
+/** Options of a VaeProceduralTexture. */
+export interface VaeProceduralTextureOptions extends TensorProceduralTextureOptions {
+  /** The model whose decoder draws the texture (required). The texture never disposes it. */
+  model: TextureVae;
+  /**
+   * Id the model is found under when a serialized scene is loaded again, see `registerVaeModel`
+   * (default: model.config.name).
+   */
+  modelId?: string;
+  /**
+   * The latent to decode: a grid of model.latentSize(size, size) cells with model.latentChannels channels
+   * (default: a prior sample drawn with `seed` and `temperature`).
+   */
+  latent?: LatentGrid;
+  /** Seed of the prior sample used when no latent is given (default: 0). */
+  seed?: number;
+  /** Temperature of that prior sample (default: 1). */
+  temperature?: number;
+  /** Wrap addressing for seamless tiling (default: model.config.tileable). */
+  tileable?: boolean;
+}
+
+/** What `serialize()` stores besides Babylon's texture fields. */
+export interface SerializedVae {
+  modelId: string;
+  size: number;
+  latent: { height: number; width: number; channels: number; data: number[] };
+  tileable: boolean;
+  outputFormat: 'uint8' | 'half-float';
+  colourSpace: 'srgb' | 'linear';
+  generateMipMaps: boolean;
+  samplingMode: number;
+  useSharedContext: boolean;
+}
+
+/** The object `serialize()` returns: Babylon's texture fields, `customType` and the VAE part. */
+export interface SerializedVaeProceduralTexture {
+  name: string;
+  customType: string;
+  vae: SerializedVae;
+  [field: string]: unknown;
+}
+
+const customType = 'BABYLON.VaeProceduralTexture';
+
+function copyLatent(latent: LatentGrid): LatentGrid {
+  return Object.freeze({
+    data: Float32Array.from(latent.data),
+    height: latent.height,
+    width: latent.width,
+    channels: latent.channels,
+  });
+}
+
+/**
+ * A Babylon procedural texture drawn by a TextureVae decoder. On WebGL2 engines the decoder runs on Babylon's
+ * own context and its output reaches the texture with no CPU copy; elsewhere (NullEngine, WebGPU, or
+ * `useSharedContext: false`) it is read back once. Changing `latent` or calling `regenerate` redraws it;
+ * requests coalesce, latest wins. After a WebGL context loss the texture is drawn again from its latent.
+ *
+ * Serializable (`serialize` / `VaeProceduralTexture.Parse`) once `registerVaeProceduralTexture()` ran and the
+ * model is registered with `registerVaeModel`.
+ */
+export class VaeProceduralTexture extends TensorProceduralTexture {
+  static override readonly displayName: string = 'VaeProceduralTexture';
+  /** The model that draws this texture (not owned). */
+  readonly model: TextureVae;
+  /** Id of the model in the registry, stored by `serialize()`. */
+  readonly modelId: string;
+  /** Raised with the error of a regeneration nobody awaited (a `latent` change, a context restore). */
+  readonly onGenerationErrorObservable = new Observable<Error>();
+  private _latent: LatentGrid;
+  private readonly _queue: RegenerationQueue<LatentGrid>;
+  private readonly _stopRestore: () => void;
+
+  constructor(name: string, scene: Scene, options: VaeProceduralTextureOptions) {
+    const model = options?.model;
+    if (!model || typeof model.decodeTensors !== 'function') {
+      throw new Error('VaeProceduralTexture needs options.model, a TextureVae');
+    }
+    if (model.isDisposed) throw new Error('the TextureVae given to VaeProceduralTexture has been disposed');
+    const size = options.size ?? 256;
+    try {
+      model.latentSize(size, size);
+    } catch (error) {
+      throw new Error(`VaeProceduralTexture size: ${(error as Error).message.replace(/^width /, '')}`);
+    }
+    const latent = options.latent
+      ? copyLatent(options.latent)
+      : model.sample({
+          width: size,
+          height: size,
+          seed: options.seed ?? 0,
+          temperature: options.temperature ?? 1,
+        });
+    checkLatent(model, size, latent);
+    super(name, scene, { ...options, size, tileable: options.tileable ?? model.config.tileable });
+    this.model = model;
+    this.modelId = options.modelId ?? model.config.name;
+    this._latent = latent;
+    this._queue = new RegenerationQueue((next) => this._generate(next));
+    this.source.protectWeights(model);
+    this._stopRestore = this.source.onRestored(() => this._regenerateQuietly(this._latent));
+    this._regenerateQuietly(latent);
+  }
+
+  override getClassName(): string {
+    return 'VaeProceduralTexture';
+  }
+
+  /** A copy of the latent the texture shows (or is about to show). Setting it regenerates the texture. */
+  get latent(): LatentGrid {
+    return copyLatent(this._latent);
+  }
+
+  set latent(value: LatentGrid) {
+    this._throwIfDisposed();
+    const latent = copyLatent(value);
+    checkLatent(this.model, this.options.size, latent);
+    this._latent = latent;
+    this._regenerateQuietly(latent);
+  }
+
+  /**
+   * Draws the texture again, from `latent` when given (it becomes the texture's latent) or from the current
+   * one. Resolves once content at least this new is in the texture; rapid calls coalesce (latest wins).
+   * Rejects with an Error when the latent is malformed, the model or the texture is disposed.
+   */
+  regenerate(latent?: LatentGrid): Promise<void> {
+    try {
+      this._throwIfDisposed();
+      if (latent) {
+        const copy = copyLatent(latent);
+        checkLatent(this.model, this.options.size, copy);
+        this._latent = copy;
+      }
+      this._throwIfModelDisposed();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this._queue.request(this._latent);
+  }
+
+  private _regenerateQuietly(latent: LatentGrid): void {
+    this._queue.request(latent).catch((error: Error) => {
+      if (!this.isDisposed) this.onGenerationErrorObservable.notifyObservers(error);
+    });
+  }
+
+  private async _generate(latent: LatentGrid): Promise<void> {
+    this._throwIfDisposed();
+    this._throwIfModelDisposed();
+    try {
+      await this.write(() => this.model.decodeTensors(latentToTensor(latent)));
+    } catch (error) {
+      // Disposal during a decode surfaces as the source's error; name the texture instead.
+      if (this.isDisposed) throw this._disposedError();
+      throw error;
+    }
+  }
+
+  private _throwIfModelDisposed(): void {
+    if (this.model.isDisposed) {
+      throw new Error(`the TextureVae of VaeProceduralTexture '${this.name}' has been disposed`);
+    }
+  }
+
+  /** Babylon serialization: the texture fields plus model id, latent, size and options. */
+  override serialize(): SerializedVaeProceduralTexture {
+    const serialized = super.serialize();
+    serialized.customType = customType;
+    const vae: SerializedVae = {
+      modelId: this.modelId,
+      size: this.options.size,
+      latent: {
+        height: this._latent.height,
+        width: this._latent.width,
+        channels: this._latent.channels,
+        data: Array.from(this._latent.data),
+      },
+      tileable: this.options.tileable,
+      outputFormat: this.options.outputFormat,
+      colourSpace: this.options.colourSpace,
+      generateMipMaps: this.options.generateMipMaps,
+      samplingMode: this.options.samplingMode,
+      useSharedContext: this.options.useSharedContext,
+    };
+    serialized.vae = vae;
+    return serialized;
+  }
+
+  /**
+   * Rebuilds a serialized texture; its model must be registered under the stored id (`registerVaeModel`).
+   * Throws an Error naming the missing id otherwise.
+   */
+  static override Parse(
+    parsed: SerializedVaeProceduralTexture,
+    scene: Scene,
+    rootUrl = '',
+  ): VaeProceduralTexture {
+    const vae = parsed?.vae;
+    if (!vae || typeof vae.modelId !== 'string') {
+      throw new Error(
+        'VaeProceduralTexture.Parse needs the object VaeProceduralTexture.serialize() returned',
+      );
+    }
+    const model = getVaeModel(vae.modelId);
+    if (!model) {
+      throw new Error(
+        `no TextureVae registered under '${vae.modelId}': call registerVaeModel('${vae.modelId}', model) before loading`,
+      );
+    }
+    const texture = new VaeProceduralTexture(parsed.name, scene, {
+      model,
+      modelId: vae.modelId,
+      size: vae.size,
+      latent: {
+        height: vae.latent.height,
+        width: vae.latent.width,
+        channels: vae.latent.channels,
+        data: Float32Array.from(vae.latent.data),
+      },
+      tileable: vae.tileable,
+      outputFormat: vae.outputFormat,
+      colourSpace: vae.colourSpace,
+      generateMipMaps: vae.generateMipMaps,
+      samplingMode: vae.samplingMode,
+      useSharedContext: vae.useSharedContext,
+    });
+    return SerializationHelper.Parse(() => texture, parsed, scene, rootUrl);
+  }
+
+  /**
+   * Stops regenerating (a waiting request rejects, a running one finishes quietly with no leak), clears the
+   * observables, releases the decode source and the render target. The model is not disposed. Twice is harmless.
+   */
+  override dispose(): void {
+    if (this.isDisposed) return;
+    this._queue.dispose(
+      new Error(`VaeProceduralTexture '${this.name}' was disposed before the regeneration ran`),
+    );
+    this._stopRestore();
+    this.onGenerationErrorObservable.clear();
+    super.dispose();
+  }
+}
+
+function checkLatent(model: TextureVae, size: number, latent: LatentGrid): void {
+  validateLatent(latent, model.latentChannels);
+  const grid = model.latentSize(size, size);
+  if (latent.height !== grid.height || latent.width !== grid.width) {
+    throw new Error(
+      `latent must be ${grid.height}x${grid.width} cells for a ${size}px texture (stride ${model.stride}), ` +
+        `got ${latent.height}x${latent.width}`,
+    );
+  }
+}
+
+let registered = false;
+
+/** Lets Babylon's scene loader rebuild VaeProceduralTextures (RegisterClass). Idempotent. */
+export function registerVaeProceduralTexture(): void {
+  if (registered) return;
+  registered = true;
+  RegisterClass(customType, VaeProceduralTexture);
+}

@@ -1,0 +1,278 @@
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import {
+  Camera,
+  Color3,
+  Color4,
+  Constants,
+  DynamicTexture,
+  Engine,
+  FreeCamera,
+  type Mesh,
+  MeshBuilder,
+  Scene,
+  StandardMaterial,
+  type Texture,
+  Vector3,
+} from '@babylonjs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { TinyDecoder, tinyOutputSize } from '../../samples/hello/tinyDecoder.js';
+import { runOnEngine } from '../../src/gpu/glHandoff.js';
+import { getSharedBackend } from '../../src/gpu/sharedBackend.js';
+import { TensorProceduralTexture } from '../../src/textures/tensorProceduralTexture.js';
+
+const size = tinyOutputSize;
+const boxColour = new Color3(0.2, 0.6, 0.8);
+
+interface Stage {
+  engine: Engine;
+  scene: Scene;
+  gl: WebGL2RenderingContext;
+  textured: Mesh;
+}
+
+/** A 2*size x size canvas: the textured plane fills the left square, a plain-coloured plane the right one. */
+function makeStage(): Stage {
+  const canvas = document.createElement('canvas');
+  canvas.width = 2 * size;
+  canvas.height = size;
+  canvas.style.width = `${2 * size}px`;
+  canvas.style.height = `${size}px`;
+  document.body.appendChild(canvas);
+  const engine = new Engine(canvas, false, { preserveDrawingBuffer: true, stencil: true }, false);
+  engine.setHardwareScalingLevel(1);
+  const scene = new Scene(engine);
+  scene.clearColor = new Color4(0, 0, 0, 1);
+  const camera = new FreeCamera('camera', new Vector3(0, 0, -5), scene);
+  camera.setTarget(Vector3.Zero());
+  camera.mode = Camera.ORTHOGRAPHIC_CAMERA;
+  camera.orthoLeft = -2;
+  camera.orthoRight = 2;
+  camera.orthoTop = 1;
+  camera.orthoBottom = -1;
+  const textured = MeshBuilder.CreatePlane('textured', { size: 2 }, scene);
+  textured.position.x = -1;
+  const box = MeshBuilder.CreatePlane('box', { size: 2 }, scene);
+  box.position.x = 1;
+  const plain = new StandardMaterial('plain', scene);
+  plain.disableLighting = true;
+  plain.diffuseColor = Color3.Black();
+  plain.specularColor = Color3.Black();
+  plain.emissiveColor = boxColour;
+  box.material = plain;
+  const gl = (engine as unknown as { _gl: WebGL2RenderingContext })._gl;
+  return { engine, scene, gl, textured };
+}
+
+function showTexture(stage: Stage, texture: Texture): void {
+  const material = new StandardMaterial('unlit', stage.scene);
+  material.disableLighting = true;
+  material.diffuseColor = Color3.Black();
+  material.specularColor = Color3.Black();
+  material.emissiveTexture = texture;
+  stage.textured.material = material;
+}
+
+/** Renders one frame once every material is ready and reads the canvas, top row first, RGBA bytes. */
+async function renderAndRead(stage: Stage): Promise<Uint8Array> {
+  await stage.scene.whenReadyAsync();
+  stage.scene.render();
+  const { gl } = stage;
+  const w = gl.drawingBufferWidth;
+  const h = gl.drawingBufferHeight;
+  const bottomUp = new Uint8Array(w * h * 4);
+  gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+  gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, bottomUp);
+  const topDown = new Uint8Array(bottomUp.length);
+  for (let y = 0; y < h; y++) topDown.set(bottomUp.subarray((h - 1 - y) * w * 4, (h - y) * w * 4), y * w * 4);
+  return topDown;
+}
+
+/** Largest difference (in 0..1 units) between the left square of the canvas and an RGB image, row 0 on top. */
+function maxErrorAgainst(canvas: Uint8Array, canvasWidth: number, image: Float32Array): number {
+  let worst = 0;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      for (let c = 0; c < 3; c++) {
+        const got = (canvas[(y * canvasWidth + x) * 4 + c] as number) / 255;
+        const want = image[(y * size + x) * 3 + c] as number;
+        worst = Math.max(worst, Math.abs(got - want));
+      }
+    }
+  }
+  return worst;
+}
+
+/** Largest difference between the right square of the canvas and the plain box colour. */
+function boxError(canvas: Uint8Array, canvasWidth: number): number {
+  const want = [boxColour.r, boxColour.g, boxColour.b];
+  let worst = 0;
+  for (let y = 0; y < size; y++) {
+    for (let x = size; x < 2 * size; x++) {
+      for (let c = 0; c < 3; c++) {
+        worst = Math.max(
+          worst,
+          Math.abs((canvas[(y * canvasWidth + x) * 4 + c] as number) / 255 - (want[c] as number)),
+        );
+      }
+    }
+  }
+  return worst;
+}
+
+async function cpuDecode(decoder: TinyDecoder, latent: Float32Array): Promise<Float32Array> {
+  const image = decoder.decode(latent);
+  const data = (await image.data()) as Float32Array;
+  image.dispose();
+  return data;
+}
+
+describe('zero-copy hand-off into a Babylon texture', () => {
+  let stage: Stage;
+  let texture: TensorProceduralTexture;
+  const gpuDecoder = new TinyDecoder(7);
+  const cpuDecoder = new TinyDecoder(7);
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    stage = makeStage();
+    texture = new TensorProceduralTexture('decoded', stage.scene, {
+      size,
+      generateMipMaps: false,
+      samplingMode: Constants.TEXTURE_NEAREST_SAMPLINGMODE,
+    });
+    showTexture(stage, texture);
+  });
+
+  afterAll(() => {
+    texture.dispose();
+    gpuDecoder.dispose();
+    stage.engine.dispose();
+    cpuDecoder.dispose();
+  });
+
+  test('uses the zero-copy source on a WebGL2 engine', () => {
+    expect(texture.source.kind).toBe('zero-copy');
+    expect(texture.isReady()).toBe(false);
+  });
+
+  test('three decodes in a row: canvas equals the decoder output, upright; the plain mesh keeps its colour', async () => {
+    const errors: number[] = [];
+    const boxErrors: number[] = [];
+    for (const seed of [11, 12, 13]) {
+      const latent = TinyDecoder.latent(seed);
+      await texture.write(() => gpuDecoder.decode(latent));
+      expect(texture.isReady()).toBe(true);
+      const canvas = await renderAndRead(stage);
+      const expected = await cpuDecode(cpuDecoder, latent);
+      errors.push(maxErrorAgainst(canvas, 2 * size, expected));
+      boxErrors.push(boxError(canvas, 2 * size));
+      // Upside down would be far off: the decoded pattern is not symmetric.
+      const flipped = new Float32Array(expected.length);
+      for (let y = 0; y < size; y++) {
+        flipped.set(expected.subarray((size - 1 - y) * size * 3, (size - y) * size * 3), y * size * 3);
+      }
+      expect(maxErrorAgainst(canvas, 2 * size, flipped)).toBeGreaterThan(0.1);
+    }
+    expect(Math.max(...errors)).toBeLessThanOrEqual(2 / 255);
+    expect(Math.max(...boxErrors)).toBeLessThanOrEqual(1 / 255);
+    // tfjs is active again on the backend that was active before.
+    expect(tf.getBackend()).toBe('cpu');
+  });
+
+  test('a Babylon texture upload that flips Y just before does not flip the decode', async () => {
+    const dynamic = new DynamicTexture('flips', { width: 4, height: 4 }, stage.scene, false);
+    dynamic.update(true);
+    const latent = TinyDecoder.latent(21);
+    await texture.write(() => gpuDecoder.decode(latent));
+    const canvas = await renderAndRead(stage);
+    expect(maxErrorAgainst(canvas, 2 * size, await cpuDecode(cpuDecoder, latent))).toBeLessThanOrEqual(
+      2 / 255,
+    );
+    dynamic.dispose();
+  });
+
+  test('no CPU readback between the decode and the texture', async () => {
+    const { gl } = stage;
+    const shared = getSharedBackend(stage.engine);
+    const calls: string[] = [];
+    const restores: (() => void)[] = [];
+    const spy = (target: object, name: string) => {
+      const holder = target as Record<string, unknown>;
+      const original = holder[name] as (...args: unknown[]) => unknown;
+      holder[name] = function (this: unknown, ...args: unknown[]) {
+        calls.push(name);
+        return original.apply(this, args);
+      };
+      restores.push(() => {
+        holder[name] = original;
+      });
+    };
+    spy(gl, 'readPixels');
+    spy(gl, 'getBufferSubData');
+    spy(gl, 'clientWaitSync');
+    spy(shared.backend, 'readSync');
+    spy(shared.backend, 'read');
+    spy(tf.Tensor.prototype, 'dataSync');
+    spy(tf.Tensor.prototype, 'data');
+    spy(tf.Tensor.prototype, 'array');
+    spy(tf.Tensor.prototype, 'arraySync');
+    try {
+      await texture.write(() => gpuDecoder.decode(TinyDecoder.latent(31)));
+    } finally {
+      for (const restore of restores) restore();
+    }
+    expect(calls).toEqual([]);
+  });
+
+  test('no tensors or GPU bytes leak across decodes', async () => {
+    await texture.write(() => gpuDecoder.decode(TinyDecoder.latent(40)));
+    const before = tf.memory().numTensors;
+    const texturesBefore = stage.engine.getLoadedTexturesCache().length;
+    for (const seed of [41, 42, 43, 44]) {
+      await texture.write(() => gpuDecoder.decode(TinyDecoder.latent(seed)));
+      await renderAndRead(stage);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(stage.engine.getLoadedTexturesCache().length).toBe(texturesBefore);
+  });
+
+  test('RGBA images and widths that cannot pack RGB land the same on both sources', async () => {
+    for (const [side, channels] of [
+      [30, 3],
+      [32, 4],
+      [32, 3],
+    ] as const) {
+      const values = Float32Array.from({ length: side * side * channels }, (_, i) => ((i * 37) % 101) / 100);
+      for (const useSharedContext of [true, false]) {
+        const target = new TensorProceduralTexture(`t${side}`, stage.scene, {
+          size: side,
+          generateMipMaps: false,
+          useSharedContext,
+        });
+        await target.write(() => tf.tensor4d(values, [1, side, side, channels]));
+        const raw = (await target.readPixels()) as Uint8Array;
+        let worst = 0;
+        for (let y = 0; y < side; y++) {
+          for (let x = 0; x < side; x++) {
+            // Render-target row 0 is the image's bottom row.
+            const got = raw.subarray(((side - 1 - y) * side + x) * 4);
+            for (let c = 0; c < channels; c++) {
+              const want = values[(y * side + x) * channels + c] as number;
+              worst = Math.max(worst, Math.abs((got[c] as number) / 255 - want));
+            }
+          }
+        }
+        expect(worst, `${side}px, ${channels} channels, shared ${useSharedContext}`).toBeLessThanOrEqual(
+          1 / 255,
+        );
+        target.dispose();
+      }
+    }
+  });
+
+  test('runOnEngine refuses async work', () => {
+    expect(() => runOnEngine(stage.engine, async () => 1)).toThrow(/synchronous/);
+  });
+});

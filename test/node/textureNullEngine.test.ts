@@ -1,0 +1,240 @@
+import '@tensorflow/tfjs-backend-cpu';
+import { Constants, FreeCamera, NullEngine, Scene, Vector3 } from '@babylonjs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { LatentGrid } from '../../src/latent/latentGrid.js';
+import { TextureVae } from '../../src/model/textureVae.js';
+import { RegenerationQueue } from '../../src/textures/regenerationQueue.js';
+import { getVaeModel, registerVaeModel } from '../../src/textures/vaeModelRegistry.js';
+import {
+  registerVaeProceduralTexture,
+  VaeProceduralTexture,
+} from '../../src/textures/vaeProceduralTexture.js';
+
+const tiny = {
+  latentChannels: 4,
+  stride: 4,
+  encoderWidths: [8, 8, 8],
+  decoderWidths: [8, 8, 8],
+  name: 'tiny-node',
+};
+
+function latentOf(model: TextureVae, size: number, fill: (i: number) => number): LatentGrid {
+  const grid = model.latentSize(size, size);
+  const data = new Float32Array(grid.height * grid.width * model.latentChannels);
+  for (let i = 0; i < data.length; i++) data[i] = fill(i);
+  return { data, height: grid.height, width: grid.width, channels: model.latentChannels };
+}
+
+describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', () => {
+  let engine: NullEngine;
+  let scene: Scene;
+  let model: TextureVae;
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    engine = new NullEngine();
+    scene = new Scene(engine);
+    new FreeCamera('camera', Vector3.Zero(), scene);
+    model = TextureVae.create(tiny, { seed: 3 });
+  });
+
+  afterAll(() => {
+    model.dispose();
+    scene.dispose();
+    engine.dispose();
+  });
+
+  test('falls back to the readback source and generates', async () => {
+    const texture = new VaeProceduralTexture('vae', scene, { model, size: 16 });
+    expect(texture.source.kind).toBe('readback');
+    expect(texture.getClassName()).toBe('VaeProceduralTexture');
+    const readyWhenGenerated: boolean[] = [];
+    texture.onGeneratedObservable.add(() => readyWhenGenerated.push(texture.isReady()));
+    await texture.regenerate();
+    expect(texture.isReady()).toBe(true);
+    expect(readyWhenGenerated).toEqual([true]);
+    expect(texture.wrapU).toBe(Constants.TEXTURE_WRAP_ADDRESSMODE);
+    texture.dispose();
+    texture.dispose();
+    expect(texture.isReady()).toBe(false);
+  });
+
+  test('options resolve with documented defaults and the caller object is untouched', () => {
+    const options = { model, size: 8 };
+    const texture = new VaeProceduralTexture('defaults', scene, options);
+    expect(options).toEqual({ model, size: 8 });
+    expect(texture.options).toMatchObject({
+      size: 8,
+      tileable: true,
+      outputFormat: 'uint8',
+      colourSpace: 'srgb',
+      generateMipMaps: true,
+      samplingMode: Constants.TEXTURE_TRILINEAR_SAMPLINGMODE,
+      useSharedContext: true,
+    });
+    expect(Object.isFrozen(texture.options)).toBe(true);
+    expect(texture.gammaSpace).toBe(true);
+    texture.dispose();
+  });
+
+  test('bad input is refused with a message naming what is allowed', async () => {
+    expect(() => new VaeProceduralTexture('bad', scene, { model, size: 18 })).toThrow(
+      /VaeProceduralTexture size: must be a multiple of 4 between 4 and 4096, got 18/,
+    );
+    expect(() => new VaeProceduralTexture('big', scene, { model, size: 1 << 20 })).toThrow(/multiple of 4/);
+    expect(
+      () =>
+        new VaeProceduralTexture('shape', scene, { model, size: 16, latent: latentOf(model, 8, () => 0) }),
+    ).toThrow(/latent must be 4x4 cells for a 16px texture \(stride 4\), got 2x2/);
+    const texture = new VaeProceduralTexture('nan', scene, { model, size: 16 });
+    const nan = latentOf(model, 16, (i) => (i === 5 ? Number.NaN : 0));
+    await expect(texture.regenerate(nan)).rejects.toThrow(
+      /latent values must be finite numbers, got NaN at index 5/,
+    );
+    expect(() => {
+      texture.latent = nan;
+    }).toThrow(/finite/);
+    texture.dispose();
+    await expect(texture.regenerate()).rejects.toThrow("VaeProceduralTexture 'nan' has been disposed");
+    expect(() => new VaeProceduralTexture('none', scene, {} as never)).toThrow(/needs options.model/);
+  });
+
+  test('a disposed model is refused', async () => {
+    const doomed = TextureVae.create(tiny, { seed: 4 });
+    const texture = new VaeProceduralTexture('doomed', scene, { model: doomed, size: 8 });
+    await texture.regenerate();
+    doomed.dispose();
+    await expect(texture.regenerate()).rejects.toThrow(
+      "the TextureVae of VaeProceduralTexture 'doomed' has been disposed",
+    );
+    texture.dispose();
+    expect(() => new VaeProceduralTexture('late', scene, { model: doomed, size: 8 })).toThrow(
+      /has been disposed/,
+    );
+  });
+
+  test('requests coalesce: a burst of latents costs at most two decodes and ends on the last one', async () => {
+    const texture = new VaeProceduralTexture('burst', scene, { model, size: 16 });
+    await texture.regenerate();
+    let decodes = 0;
+    const observer = texture.onBeforeGenerationObservable.add(() => decodes++);
+    const last = latentOf(model, 16, (i) => Math.sin(i));
+    const pending: Promise<void>[] = [];
+    for (let k = 0; k < 10; k++)
+      pending.push(texture.regenerate(latentOf(model, 16, (i) => Math.cos(i + k))));
+    pending.push(texture.regenerate(last));
+    await Promise.all(pending);
+    expect(decodes).toBeLessThanOrEqual(2);
+    expect(Array.from(texture.latent.data)).toEqual(Array.from(last.data));
+    observer.remove();
+    texture.dispose();
+  });
+
+  test('dispose while a decode is in flight: no leak, no error, waiting requests reject', async () => {
+    const texture = new VaeProceduralTexture('flight', scene, { model, size: 16 });
+    await texture.regenerate();
+    const before = tf.memory().numTensors;
+    const errors: Error[] = [];
+    texture.onGenerationErrorObservable.add((e) => errors.push(e));
+    const running = texture.regenerate(latentOf(model, 16, () => 0.5));
+    const waiting = texture.regenerate(latentOf(model, 16, () => -0.5));
+    texture.latent = latentOf(model, 16, () => 0.25);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    texture.dispose();
+    const outcomes = await Promise.allSettled([running, waiting]);
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected')
+        expect(String(outcome.reason)).toMatch(/VaeProceduralTexture 'flight' /);
+    }
+    expect(errors).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test('N regenerations leave tensors and engine textures where they began', async () => {
+    const texture = new VaeProceduralTexture('leak', scene, { model, size: 16 });
+    await texture.regenerate();
+    const tensors = tf.memory().numTensors;
+    const textures = engine.getLoadedTexturesCache().length;
+    for (let k = 0; k < 20; k++) await texture.regenerate(latentOf(model, 16, (i) => Math.sin(i * k)));
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(engine.getLoadedTexturesCache().length).toBe(textures);
+    texture.dispose();
+    const empty = tf.memory().numTensors;
+    const created = new VaeProceduralTexture('again', scene, { model, size: 16 });
+    await created.regenerate();
+    created.dispose();
+    expect(tf.memory().numTensors).toBe(empty);
+  });
+
+  test('serialize / Parse keeps model id, latent, size and options', async () => {
+    registerVaeProceduralTexture();
+    registerVaeProceduralTexture();
+    registerVaeModel('tiny-node', model);
+    expect(getVaeModel('tiny-node')).toBe(model);
+    const latent = latentOf(model, 16, (i) => Math.sin(i / 3));
+    const texture = new VaeProceduralTexture('saved', scene, {
+      model,
+      size: 16,
+      latent,
+      colourSpace: 'linear',
+      tileable: false,
+      generateMipMaps: false,
+    });
+    texture.level = 0.75;
+    const serialized = texture.serialize();
+    expect(serialized.customType).toBe('BABYLON.VaeProceduralTexture');
+    const json = JSON.parse(JSON.stringify(serialized));
+    const parsed = VaeProceduralTexture.Parse(json, scene, '');
+    expect(parsed.getClassName()).toBe('VaeProceduralTexture');
+    expect(parsed.model).toBe(model);
+    expect(parsed.options).toEqual(texture.options);
+    expect(parsed.level).toBe(0.75);
+    expect(parsed.gammaSpace).toBe(false);
+    expect(Array.from(parsed.latent.data)).toEqual(Array.from(latent.data));
+    await parsed.regenerate();
+    expect(() =>
+      VaeProceduralTexture.Parse({ ...json, vae: { ...json.vae, modelId: 'missing' } }, scene, ''),
+    ).toThrow(
+      "no TextureVae registered under 'missing': call registerVaeModel('missing', model) before loading",
+    );
+    parsed.dispose();
+    texture.dispose();
+  });
+});
+
+describe('RegenerationQueue', () => {
+  test('latest wins and every caller learns when content caught up', async () => {
+    const runs: number[] = [];
+    const queue = new RegenerationQueue<number>(async (v) => {
+      runs.push(v);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    });
+    const all = [1, 2, 3, 4, 5].map((v) => queue.request(v));
+    await Promise.all(all);
+    expect(runs).toEqual([5]);
+    const a = queue.request(6);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const b = queue.request(7);
+    const c = queue.request(8);
+    await Promise.all([a, b, c]);
+    expect(runs).toEqual([5, 6, 8]);
+    expect(queue.isBusy).toBe(false);
+  });
+
+  test('errors reach the requests of that job; dispose rejects the waiting one', async () => {
+    const queue = new RegenerationQueue<number>(async (v) => {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      if (v < 0) throw new Error(`negative ${v}`);
+    });
+    await expect(queue.request(-1)).rejects.toThrow('negative -1');
+    const running = queue.request(1);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const waiting = queue.request(2).catch((error: Error) => error.message);
+    queue.dispose(new Error('gone'));
+    queue.dispose();
+    await expect(running).resolves.toBeUndefined();
+    expect(await waiting).toBe('gone');
+    await expect(queue.request(3)).rejects.toThrow('gone');
+  });
+});
