@@ -24,7 +24,6 @@ import {
 import type { LatentGrid } from '../latent/latentGrid.js';
 import { validateLatent } from '../latent/latentGrid.js';
 import type { TextureVae } from '../model/textureVae.js';
-import { DecodeScheduler } from '../textures/decodeScheduler.js';
 import { getVaeModel } from '../textures/vaeModelRegistry.js';
 import { VaeProceduralTexture, type VaeProceduralTextureOptions } from '../textures/vaeProceduralTexture.js';
 import { HeightNormalTexture } from './heightNormalTexture.js';
@@ -366,12 +365,8 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
         textures[1] = back;
         await whenDrawn(back);
       } else {
-        const target = back;
-        await DecodeScheduler.forScene(scene).request(
-          target,
-          () => target.regenerate(change.latent),
-          () => this._visibility(),
-        );
+        // The texture's decode goes through the scene's DecodeScheduler.
+        await back.regenerate(change.latent);
       }
       if (this._textures !== textures)
         throw new Error('the VAE material source was replaced during the change');
@@ -394,16 +389,6 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
       this._changing = false;
     }
     void this._pump();
-  }
-
-  // Visible meshes decode first: 1 when a mesh using this material is enabled, visible and in the frustum.
-  private _visibility(): number {
-    const scene = this._material.getScene();
-    const planes = scene.frustumPlanes;
-    for (const mesh of this._material.getBindedMeshes()) {
-      if (mesh.isEnabled() && mesh.isVisible && (!planes || mesh.isInFrustum(planes))) return 1;
-    }
-    return 0;
   }
 
   private _inspectables(): IInspectable[] {

@@ -1,6 +1,7 @@
 import { Observable, RegisterClass, type Scene, SerializationHelper } from '@babylonjs/core';
 import { type LatentGrid, latentToTensor, validateLatent } from '../latent/latentGrid.js';
 import type { TextureVae } from '../model/textureVae.js';
+import { DecodeScheduler } from './decodeScheduler.js';
 import { RegenerationQueue } from './regenerationQueue.js';
 import { TensorProceduralTexture, type TensorProceduralTextureOptions } from './tensorProceduralTexture.js';
 import { getVaeModel } from './vaeModelRegistry.js';
@@ -154,7 +155,26 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     });
   }
 
-  private async _generate(latent: LatentGrid): Promise<void> {
+  /**
+   * Decodes through the scene's DecodeScheduler, so all VAE textures of a scene share its per-frame budget
+   * (visible textures first); the regeneration queue already keeps one request per texture.
+   */
+  private _generate(latent: LatentGrid): Promise<void> {
+    const scene = this.getScene();
+    const run = () => this._decode(latent);
+    return scene ? DecodeScheduler.forScene(scene).request(this, run, () => this._visibility(scene)) : run();
+  }
+
+  private _visibility(scene: Scene): number {
+    const planes = scene.frustumPlanes;
+    for (const mesh of scene.meshes) {
+      if (!mesh.material?.hasTexture(this) || !mesh.isEnabled() || !mesh.isVisible) continue;
+      if (!planes || mesh.isInFrustum(planes)) return 1;
+    }
+    return 0;
+  }
+
+  private async _decode(latent: LatentGrid): Promise<void> {
     this._throwIfDisposed();
     this._throwIfModelDisposed();
     try {
