@@ -1,3 +1,4 @@
+export { type Exemplar, type ExemplarOptions, type ExemplarSource, toExemplars } from './exemplars.js';
 export { TEXTURE_VAE_METADATA_KEY, validateTextureVaeArtifacts } from './io.js';
 export {
   PaddedConv2D,
@@ -8,7 +9,21 @@ export {
 export { registerTextureVaeLayers } from './layers/registerTextureVaeLayers.js';
 export { type ElboTerms, elbo, klDivergence, reconstructionError, reparameterize } from './loss.js';
 export { conv2d } from './ops/conv.js';
+export {
+  conv2dBackpropFilterKernel,
+  conv2dBackpropInputKernel,
+  conv2dFilterGradient,
+  conv2dInputGradient,
+} from './ops/convFilterGradient.js';
+export { type PatchOptions, PatchSampler } from './patches.js';
 export type { PixelImage } from './pixelImage.js';
+export {
+  loadPretrained,
+  loadPretrainedLatents,
+  type MaterialLatents,
+  PRETRAINED_MODEL_IDS,
+  type PretrainedModelId,
+} from './pretrained/pretrained.js';
 export { TextureVae } from './textureVae.js';
 export {
   type ConvLayerSpec,
@@ -22,9 +37,11 @@ export {
   textureVaeWeightShapes,
 } from './textureVaeConfig.js';
 export {
-  loadPretrained,
-  loadPretrainedLatents,
-  type MaterialLatents,
-  PRETRAINED_MODEL_IDS,
-  type PretrainedModelId,
-} from './pretrained/pretrained.js';
+  type ProgressObservableLike,
+  type TrainingProgress,
+  type TrainingRecord,
+  type TrainingResult,
+  type TrainOptions,
+  trainTextureVae,
+  warmupBeta,
+} from './train.js';

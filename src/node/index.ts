@@ -1,3 +1,11 @@
-export { atlasFilePaths, checkAtlasWritable, readAtlas, type WriteAtlasOptions, writeAtlas } from './atlasFiles.js';
+export {
+  atlasFilePaths,
+  checkAtlasWritable,
+  readAtlas,
+  type WriteAtlasOptions,
+  writeAtlas,
+} from './atlasFiles.js';
+export { readExemplarFile } from './exemplarFiles.js';
 export { fileSystemHandler } from './fileHandler.js';
 export * from './png.js';
+export { useWasmBackend } from './wasmBackend.js';

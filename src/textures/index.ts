@@ -1,3 +1,4 @@
+export { DecodeScheduler, type DecodeSchedulerOptions } from './decodeScheduler.js';
 export { RegenerationQueue } from './regenerationQueue.js';
 export {
   type ResolvedTensorProceduralTextureOptions,
@@ -5,6 +6,7 @@ export {
   TensorProceduralTexture,
   type TensorProceduralTextureOptions,
 } from './tensorProceduralTexture.js';
+export { type TextureExemplarOptions, textureExemplar } from './textureExemplar.js';
 export { getVaeModel, registerVaeModel, unregisterVaeModel } from './vaeModelRegistry.js';
 export {
   registerVaeProceduralTexture,
@@ -13,4 +15,3 @@ export {
   VaeProceduralTexture,
   type VaeProceduralTextureOptions,
 } from './vaeProceduralTexture.js';
-export { DecodeScheduler, type DecodeSchedulerOptions } from './decodeScheduler.js';

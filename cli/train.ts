@@ -1,0 +1,264 @@
+/** `babylon-vae-textures train`: train a model on exemplar images on the WASM backend, with checkpoints. */
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import type { PixelImage } from '../src/model/pixelImage.js';
+import { TextureVae } from '../src/model/textureVae.js';
+import type { TextureVaeConfig } from '../src/model/textureVaeConfig.js';
+import { type TrainingRecord, trainTextureVae } from '../src/model/train.js';
+import { readExemplarFile } from '../src/node/exemplarFiles.js';
+import { fileSystemHandler } from '../src/node/fileHandler.js';
+import { useWasmBackend } from '../src/node/wasmBackend.js';
+import { formatSeconds, ProgressBar } from './progress.js';
+
+/** The file beside model.json that records how far a model has trained, for --resume. */
+export const TRAINING_STATE_FILE = 'training.json';
+
+const help = `usage: babylon-vae-textures train <images...> --out <dir> [options]
+
+Trains a texture VAE on random patches of PNG (or, with the jpeg-js package, JPEG) images on the WASM backend
+and saves it to <dir> (model.json + weights.bin + ${TRAINING_STATE_FILE}). Ctrl-C saves a checkpoint and exits.
+
+training:
+  --steps <n>              total step count to reach, resumed steps included (default: 2000)
+  --batch-size <n>         patches per step (default: 16)
+  --patch-size <px>        patch side, a multiple of the stride (default: 64)
+  --lr <x>                 Adam learning rate (default: 0.001)
+  --warmup <n>             steps over which the KL weight ramps up from 0 (default: 10% of --steps)
+  --seed <n>               seed of weights, crops and noise (default: 0)
+  --no-augment             no random flips or quarter turns of the patches
+  --save-every <n>         also save a checkpoint every n steps, 0 for never (default: 500)
+  --resume <dir>           continue a model saved by train (its step count is read from ${TRAINING_STATE_FILE})
+  --out <dir>              output folder (required); must be empty, or --force, or the --resume folder
+  --force                  overwrite a non-empty --out
+
+model (new models only):
+  --latent-channels <n>    channels of the latent grid (default: 8)
+  --stride <n>             pixels per latent cell, 2..32, a power of two (default: 8)
+  --encoder-widths <list>  comma-separated, log2(stride) + 1 entries (default: 32,64,128,192)
+  --decoder-widths <list>  comma-separated, log2(stride) + 1 entries (default: 64,48,24,16)
+  --beta <x>               KL weight (default: 0.005)
+  --channels <3|4>         RGB or RGBA (default: 3)
+  --no-tileable            zero padding instead of circular: textures need not wrap
+  --name <id>              model id (default: default)
+`;
+
+interface TrainingState {
+  step: number;
+  steps: number;
+  seed: number;
+  images: string[];
+  loss: number | null;
+  reconstruction: number | null;
+  /** Training wall time over all runs. */
+  seconds: number;
+}
+
+function integer(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n)) {
+    throw new Error(`--${name} must be an integer, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function number(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) {
+    throw new Error(`--${name} must be a number, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function widths(name: string, value: string): number[] {
+  const list = value.split(',').map((s) => Number(s.trim()));
+  if (list.some((n) => !Number.isInteger(n))) {
+    throw new Error(`--${name} must be comma-separated integers, got ${JSON.stringify(value)}`);
+  }
+  return list;
+}
+
+function readState(dir: string): TrainingState | null {
+  const path = join(dir, TRAINING_STATE_FILE);
+  if (!existsSync(path)) return null;
+  let state: TrainingState;
+  try {
+    state = JSON.parse(readFileSync(path, 'utf8')) as TrainingState;
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!Number.isInteger(state?.step) || state.step < 0) {
+    throw new Error(
+      `${path} must hold a step count (a non-negative integer), got ${JSON.stringify(state?.step)}`,
+    );
+  }
+  return state;
+}
+
+function psnr(mse: number): number {
+  return -10 * Math.log10(Math.max(mse, 1e-10));
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      steps: { type: 'string' },
+      'batch-size': { type: 'string' },
+      'patch-size': { type: 'string' },
+      lr: { type: 'string' },
+      warmup: { type: 'string' },
+      seed: { type: 'string' },
+      'no-augment': { type: 'boolean', default: false },
+      'save-every': { type: 'string' },
+      resume: { type: 'string' },
+      out: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      'latent-channels': { type: 'string' },
+      stride: { type: 'string' },
+      'encoder-widths': { type: 'string' },
+      'decoder-widths': { type: 'string' },
+      beta: { type: 'string' },
+      channels: { type: 'string' },
+      'no-tileable': { type: 'boolean', default: false },
+      name: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (positionals.length === 0) throw new Error('give at least one exemplar image (PNG or JPEG) to train on');
+  if (!values.out) throw new Error('--out <dir> is required (the model is saved there)');
+  const out = values.out;
+
+  const config: { -readonly [K in keyof TextureVaeConfig]?: TextureVaeConfig[K] } = {};
+  if (values['latent-channels'] !== undefined) {
+    config.latentChannels = integer('latent-channels', values['latent-channels'], 0);
+  }
+  if (values.stride !== undefined) config.stride = integer('stride', values.stride, 0);
+  if (values['encoder-widths'] !== undefined) {
+    config.encoderWidths = widths('encoder-widths', values['encoder-widths']);
+  }
+  if (values['decoder-widths'] !== undefined) {
+    config.decoderWidths = widths('decoder-widths', values['decoder-widths']);
+  }
+  if (values.beta !== undefined) config.beta = number('beta', values.beta, 0);
+  if (values.channels !== undefined) {
+    const channels = integer('channels', values.channels, 3);
+    if (channels !== 3 && channels !== 4) throw new Error(`--channels must be 3 or 4, got ${channels}`);
+    config.outputChannels = channels;
+  }
+  if (values['no-tileable']) config.tileable = false;
+  if (values.name !== undefined) config.name = values.name;
+  if (values.resume !== undefined && Object.keys(config).length > 0) {
+    throw new Error(
+      `model options (${Object.keys(config).join(', ')}) cannot change a resumed model; leave them out with --resume`,
+    );
+  }
+
+  const resumeDir = values.resume;
+  if (resumeDir !== undefined && !existsSync(join(resumeDir, 'model.json'))) {
+    throw new Error(`--resume ${resumeDir} holds no model.json; pass a folder written by train`);
+  }
+  const inPlace = resumeDir !== undefined && resolve(resumeDir) === resolve(out);
+  if (existsSync(out)) {
+    if (!statSync(out).isDirectory()) throw new Error(`--out ${out} exists and is not a folder`);
+    if (!inPlace && !values.force && readdirSync(out).length > 0) {
+      throw new Error(
+        `--out ${out} is not empty; pass --force to overwrite it, or --resume ${out} to continue it`,
+      );
+    }
+  }
+
+  const seed = number('seed', values.seed, 0);
+  const steps = integer('steps', values.steps, 2000);
+  const saveEvery = integer('save-every', values['save-every'], 500);
+  if (saveEvery < 0) throw new Error(`--save-every must be >= 0, got ${saveEvery}`);
+
+  const training = {
+    steps,
+    batchSize: integer('batch-size', values['batch-size'], 16),
+    patchSize: integer('patch-size', values['patch-size'], 64),
+    learningRate: number('lr', values.lr, 0.001),
+    warmupSteps: values.warmup === undefined ? undefined : integer('warmup', values.warmup, 0),
+    seed,
+    augment: !values['no-augment'],
+  };
+
+  await useWasmBackend();
+  const vae =
+    resumeDir !== undefined
+      ? await TextureVae.load(fileSystemHandler(resumeDir))
+      : TextureVae.create(config, { seed });
+  try {
+    const previous = resumeDir !== undefined ? readState(resumeDir) : null;
+    const startStep = previous?.step ?? 0;
+    const earlierSeconds = Number.isFinite(previous?.seconds) ? (previous as TrainingState).seconds : 0;
+    if (startStep >= steps) {
+      process.stderr.write(
+        `the model has already trained ${startStep} steps (--steps ${steps}); nothing to do\n`,
+      );
+      return 0;
+    }
+    const images: PixelImage[] = [];
+    for (const path of positionals) images.push(await readExemplarFile(path, vae.outputChannels));
+
+    let last: TrainingRecord | null = null;
+    const started = Date.now();
+    const save = async (step: number) => {
+      await vae.save(fileSystemHandler(out));
+      const state: TrainingState = {
+        step,
+        steps,
+        seed,
+        images: positionals,
+        loss: last?.loss ?? null,
+        reconstruction: last?.reconstruction ?? null,
+        seconds: earlierSeconds + (Date.now() - started) / 1000,
+      };
+      writeFileSync(join(out, TRAINING_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+    };
+
+    const controller = new AbortController();
+    const interrupt = () => controller.abort();
+    process.once('SIGINT', interrupt);
+    const bar = new ProgressBar(steps - startStep, 'train');
+    let result: Awaited<ReturnType<typeof trainTextureVae>>;
+    try {
+      result = await trainTextureVae(vae, images, {
+        ...training,
+        startStep,
+        signal: controller.signal,
+        onProgress: async (p) => {
+          last = p;
+          bar.update(p.step - startStep, {
+            step: p.step,
+            loss: p.loss,
+            psnr: `${psnr(p.reconstruction).toFixed(2)}dB`,
+          });
+          if (saveEvery > 0 && p.step % saveEvery === 0 && p.step < steps) await save(p.step);
+        },
+      });
+    } finally {
+      process.removeListener('SIGINT', interrupt);
+      bar.finish();
+    }
+    await save(result.step);
+    const summary = last
+      ? `loss ${(last as TrainingRecord).loss.toPrecision(4)}, PSNR ${psnr((last as TrainingRecord).reconstruction).toFixed(2)} dB`
+      : 'no step finished';
+    process.stdout.write(
+      `${result.aborted ? 'interrupted' : 'trained'} to step ${result.step}/${steps} in ${formatSeconds(result.seconds)} (${summary}); saved to ${out}\n`,
+    );
+    return result.aborted ? 130 : 0;
+  } finally {
+    vae.dispose();
+  }
+}

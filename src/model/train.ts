@@ -1,0 +1,278 @@
+import { dispose, keep, type Scalar, type Tensor, train, variableGrads } from '@tensorflow/tfjs-core';
+
+import { type ExemplarSource, toExemplars } from './exemplars.js';
+import { PatchSampler } from './patches.js';
+import type { TextureVae } from './textureVae.js';
+
+/** One report of training progress, after each finished step. */
+export interface TrainingProgress {
+  /** Steps finished so far, counted from the model's first step (so it continues after `startStep`). */
+  readonly step: number;
+  /** The step count training runs to. */
+  readonly steps: number;
+  /** total = reconstruction + beta * kl of this step's batch. */
+  readonly loss: number;
+  /** Mean squared error per value of this step's batch (PSNR = -10 log10 of it). */
+  readonly reconstruction: number;
+  /** KL divergence per image value of this step's batch. */
+  readonly kl: number;
+  /** The KL weight used at this step (ramps up during warm-up). */
+  readonly beta: number;
+  /** Steps per second since this call started. */
+  readonly stepsPerSecond: number;
+  /** Estimated seconds until `steps`. */
+  readonly etaSeconds: number;
+}
+
+/** Anything with Babylon's `Observable.notifyObservers` shape, so model/ needs no Babylon import. */
+export interface ProgressObservableLike {
+  notifyObservers(progress: TrainingProgress): unknown;
+}
+
+export interface TrainOptions {
+  /** The step count to train to, counted from the model's first step (default: 1000). */
+  steps?: number;
+  /** Steps the model has already had (for resuming): training runs steps startStep+1 .. steps (default: 0). */
+  startStep?: number;
+  /** Patches per step (default: 16). */
+  batchSize?: number;
+  /** Side of the square training patches, a multiple of the model's stride (default: 64). */
+  patchSize?: number;
+  /** Adam learning rate (default: 0.001). */
+  learningRate?: number;
+  /** Steps over which the KL weight ramps linearly from 0 to vae.config.beta (default: 10% of steps). */
+  warmupSteps?: number;
+  /** Seed of the patch crops and the reparameterisation noise (default: 0). */
+  seed?: number;
+  /** Stops training after the step in progress; the promise then resolves with `aborted: true`. */
+  signal?: AbortSignal;
+  /**
+   * Called after every finished step. When it returns a promise, training waits for it before the next step,
+   * so the model can be saved there with consistent weights.
+   */
+  onProgress?: (progress: TrainingProgress) => void | Promise<void>;
+  /**
+   * Notified after every finished step; pass a Babylon `Observable<TrainingProgress>` to drive scene UI from
+   * it. Taken as an option rather than created here so the model code stays free of Babylon.
+   */
+  progressObservable?: ProgressObservableLike;
+  /** Random flips and quarter turns of the patches; off for textures with a direction (default: true). */
+  augment?: boolean;
+  /**
+   * Runs each synchronous part of a step (tensor math, weight updates, and then blocking loss readbacks instead
+   * of async ones) inside a caller's scope: pass `(work) => runOnEngine(engine, () => work())` to train on the
+   * tfjs backend that shares a Babylon engine's WebGL context, with GL state handed over around every part
+   * (default: none; the active backend is used and losses are read asynchronously).
+   */
+  scope?: <T>(work: () => T) => T;
+}
+
+/** The losses of one finished step. */
+export interface TrainingRecord {
+  readonly step: number;
+  readonly loss: number;
+  readonly reconstruction: number;
+  readonly kl: number;
+  readonly beta: number;
+}
+
+export interface TrainingResult {
+  /** One record per step finished in this call, in order. */
+  readonly history: TrainingRecord[];
+  /** The last finished step (startStep when none finished). */
+  readonly step: number;
+  /** True when `signal` stopped training before `steps`. */
+  readonly aborted: boolean;
+  /** Wall time of this call in seconds. */
+  readonly seconds: number;
+}
+
+type ResolvedTrainOptions = Readonly<
+  Required<Omit<TrainOptions, 'signal' | 'onProgress' | 'progressObservable' | 'scope'>> &
+    Pick<TrainOptions, 'signal' | 'onProgress' | 'progressObservable' | 'scope'>
+>;
+
+function resolveOptions(vae: TextureVae, options: TrainOptions): ResolvedTrainOptions {
+  if (options === null || typeof options !== 'object') throw new Error('training options must be an object');
+  const steps = options.steps ?? 1000;
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new Error(`steps must be a positive integer, got ${steps}`);
+  const startStep = options.startStep ?? 0;
+  if (!Number.isInteger(startStep) || startStep < 0 || startStep > steps) {
+    throw new Error(`startStep must be an integer from 0 to steps (${steps}), got ${startStep}`);
+  }
+  const batchSize = options.batchSize ?? 16;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 256) {
+    throw new Error(`batchSize must be an integer from 1 to 256, got ${batchSize}`);
+  }
+  const patchSize = options.patchSize ?? 64;
+  const stride = vae.stride;
+  if (!Number.isInteger(patchSize) || patchSize % stride !== 0 || patchSize < stride || patchSize > 1024) {
+    throw new Error(
+      `patchSize must be a multiple of the model stride ${stride} between ${stride} and 1024, got ${patchSize}`,
+    );
+  }
+  const learningRate = options.learningRate ?? 0.001;
+  if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) {
+    throw new Error(`learningRate must be a finite number > 0, got ${learningRate}`);
+  }
+  const warmupSteps = options.warmupSteps ?? Math.floor(steps / 10);
+  if (!Number.isInteger(warmupSteps) || warmupSteps < 0) {
+    throw new Error(`warmupSteps must be an integer >= 0, got ${warmupSteps}`);
+  }
+  if (options.scope !== undefined && typeof options.scope !== 'function')
+    throw new Error('scope must be a function');
+  const seed = options.seed ?? 0;
+  if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new Error('onProgress must be a function');
+  }
+  if (
+    options.progressObservable !== undefined &&
+    typeof options.progressObservable?.notifyObservers !== 'function'
+  ) {
+    throw new Error('progressObservable must have a notifyObservers method (a Babylon Observable)');
+  }
+  return Object.freeze({
+    steps,
+    startStep,
+    batchSize,
+    patchSize,
+    learningRate,
+    warmupSteps,
+    seed,
+    augment: options.augment ?? true,
+    signal: options.signal,
+    onProgress: options.onProgress,
+    progressObservable: options.progressObservable,
+    scope: options.scope,
+  });
+}
+
+/** Lets the host run between steps: the render loop in a browser, I/O and signals in Node. */
+function yieldToHost(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** KL weight at a step: a linear ramp from 0 to beta over warmupSteps, then beta. */
+export function warmupBeta(step: number, beta: number, warmupSteps: number): number {
+  return warmupSteps <= 0 ? beta : beta * Math.min(1, step / warmupSteps);
+}
+
+/**
+ * Trains `vae` on random patches of `exemplars` with Adam, on whatever tfjs backend is active (in Node call
+ * `useWasmBackend()` first; in a browser, the WebGL backend). Between steps it yields to the host, so a Babylon
+ * scene keeps rendering while a model trains in it.
+ *
+ * - Progress: `onProgress` and `progressObservable` after each step.
+ * - Abort: `signal` stops after the step in progress; the model keeps the weights of the last finished step and
+ *   the promise resolves with `aborted: true` and the history so far.
+ * - Divergence: if a step's loss is NaN or infinite the model gets back the last weights whose loss was finite
+ *   and the promise rejects with an Error naming the step.
+ *
+ * The optimizer's state lives only for this call (it is disposed at the end): resuming later restarts Adam's
+ * moment estimates. No tensors are left behind.
+ */
+export async function trainTextureVae(
+  vae: TextureVae,
+  exemplars: ExemplarSource | readonly ExemplarSource[],
+  options: TrainOptions = {},
+): Promise<TrainingResult> {
+  if (vae.isDisposed) throw new Error('TextureVae has been disposed');
+  const o = resolveOptions(vae, options);
+  const images = await toExemplars(exemplars, { channels: vae.outputChannels });
+  const sampler = new PatchSampler(
+    images,
+    { size: o.patchSize, wrap: vae.config.tileable, flips: o.augment, turns: o.augment },
+    // A resumed run draws new crops rather than repeating those of the first run.
+    o.seed + o.startStep * 1_000_003,
+  );
+  const history: TrainingRecord[] = [];
+  const started = Date.now();
+  const within = o.scope ?? (<T>(work: () => T): T => work());
+  const optimizer = train.adam(o.learningRate);
+  const variables = vae.trainableVariables;
+  let snapshot: Tensor[] = within(() => vae.getWeights());
+  let step = o.startStep;
+  try {
+    while (step < o.steps) {
+      if (o.signal?.aborted) break;
+      const next = step + 1;
+      const beta = warmupBeta(next, vae.config.beta, o.warmupSteps);
+      const { scalars, grads } = within(() => {
+        const patches = sampler.sample(o.batchSize);
+        const kept: { reconstruction?: Scalar; kl?: Scalar } = {};
+        try {
+          const result = variableGrads(() => {
+            const terms = vae.lossTensors(patches, { beta, seed: o.seed * 7919 + next });
+            kept.reconstruction = keep(terms.reconstruction);
+            kept.kl = keep(terms.kl);
+            return terms.total;
+          }, variables);
+          return {
+            scalars: [result.value, kept.reconstruction as Scalar, kept.kl as Scalar],
+            grads: result.grads,
+          };
+        } catch (e) {
+          dispose([kept.reconstruction, kept.kl].filter((t): t is Scalar => t !== undefined));
+          throw e;
+        } finally {
+          patches.dispose();
+        }
+      });
+      let values: number[];
+      try {
+        values = o.scope
+          ? within(() => scalars.map((t) => t.dataSync()[0]))
+          : await Promise.all(scalars.map(async (t) => (await t.data())[0]));
+      } catch (e) {
+        dispose(grads);
+        throw e;
+      } finally {
+        dispose(scalars);
+      }
+      const [loss, rec, klValue] = values;
+      within(() => {
+        if (!Number.isFinite(loss)) {
+          dispose(grads);
+          vae.setWeights(snapshot);
+          throw new Error(
+            `training diverged at step ${next}: the loss is ${loss}; the last weights with a finite loss were restored (lower the learningRate, now ${o.learningRate})`,
+          );
+        }
+        // These weights gave a finite loss: keep them before the update can break them.
+        dispose(snapshot);
+        snapshot = vae.getWeights();
+        optimizer.applyGradients(grads as Parameters<typeof optimizer.applyGradients>[0]);
+        dispose(grads);
+      });
+      step = next;
+      const record: TrainingRecord = { step, loss, reconstruction: rec, kl: klValue, beta };
+      history.push(record);
+      const seconds = Math.max((Date.now() - started) / 1000, 1e-6);
+      const stepsPerSecond = (step - o.startStep) / seconds;
+      const progress: TrainingProgress = {
+        ...record,
+        steps: o.steps,
+        stepsPerSecond,
+        etaSeconds: (o.steps - step) / stepsPerSecond,
+      };
+      o.progressObservable?.notifyObservers(progress);
+      const waited = o.onProgress?.(progress);
+      if (waited) await waited;
+      await yieldToHost();
+    }
+  } finally {
+    within(() => {
+      dispose(snapshot);
+      optimizer.dispose();
+    });
+  }
+  return {
+    history,
+    step,
+    aborted: step < o.steps,
+    seconds: (Date.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,39 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+
+import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel } from '../model/ops/convFilterGradient.js';
+
+let prepared: Promise<void> | undefined;
+
+async function prepare(): Promise<void> {
+  // The paths can only be set before the backend first initialises.
+  if (!tf.findBackend('wasm')) {
+    const require = createRequire(import.meta.url);
+    setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
+  }
+  // Initialise first: the backend runs the setup of the kernels registered at that moment, which the
+  // replaced Conv2DBackpropInput needs to serve as the fallback.
+  if (!(await tf.setBackend('wasm'))) throw new Error('the tfjs WASM backend failed to initialise');
+  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.registerKernel(conv2dBackpropFilterKernel('wasm'));
+  const own = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  if (own) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  tf.registerKernel(conv2dBackpropInputKernel('wasm', own));
+}
+
+/**
+ * Makes tfjs's WASM backend (the .wasm binaries inside `@tensorflow/tfjs-backend-wasm`) the active backend, with
+ * the conv gradient kernels that let models train there at the speed of its forward convolution: the
+ * `Conv2DBackpropFilter` it lacks and a faster `Conv2DBackpropInput` (see model/ops/convFilterGradient.ts).
+ * Idempotent: later calls only switch back to 'wasm' if another backend was made active in between.
+ */
+export async function useWasmBackend(): Promise<void> {
+  prepared ??= prepare().catch((e: unknown) => {
+    prepared = undefined;
+    throw e;
+  });
+  await prepared;
+  if (tf.getBackend() === 'wasm') return;
+  if (!(await tf.setBackend('wasm'))) throw new Error('the tfjs WASM backend failed to initialise');
+}
