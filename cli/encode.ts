@@ -93,7 +93,7 @@ export async function run(argv: string[]): Promise<number> {
     bar.finish();
     const { height, width, channels } = latents[0];
     const floats = new Float32Array(latents.length * height * width * channels);
-    latents.forEach((l, i) => floats.set(l.data, i * l.data.length));
+    for (const [i, l] of latents.entries()) floats.set(l.data, i * l.data.length);
     const index = {
       model: model.config.name,
       crop,

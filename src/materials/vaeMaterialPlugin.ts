@@ -582,6 +582,7 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     };
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: Babylon's serialization objects are untyped.
   override serialize(): any {
     const o = super.serialize();
     o.crossFade = this.crossFade;
@@ -608,6 +609,7 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     return o;
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: Babylon's serialization objects are untyped.
   override parse(source: any, scene: Scene, rootUrl: string): void {
     super.parse(source, scene, rootUrl);
     if (typeof source.crossFade === 'number') this.crossFade = source.crossFade;

@@ -41,7 +41,9 @@ describe('LatentAnimator', () => {
     expect(() => new LatentAnimator(start, { mode: 'walk', speed: 0 })).toThrow(
       'walk speed must be in (0, 10] waypoints per second, got 0',
     );
-    expect(() => new LatentAnimator(start, { mode: 'walk', amount: 2 })).toThrow('walk amount must be in (0, 1], got 2');
+    expect(() => new LatentAnimator(start, { mode: 'walk', amount: 2 })).toThrow(
+      'walk amount must be in (0, 1], got 2',
+    );
     expect(() => new LatentAnimator(start, { mode: 'keyframes', keyframes: [start] })).toThrow(
       'keyframes must be an array of at least 2 latents, got 1',
     );

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { resizeLatent } from '../../src/latent/latentOps.js';
 import type { PixelImage } from '../../src/model/pixelImage.js';
 import { loadPretrained, loadPretrainedLatents } from '../../src/model/pretrained/pretrained.js';
 import { readPng } from '../../src/node/png.js';

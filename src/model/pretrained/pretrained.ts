@@ -40,9 +40,9 @@ interface NodeFs {
 async function readAsset(url: URL): Promise<ArrayBuffer> {
   if (url.protocol === 'file:') {
     // process.getBuiltinModule keeps node:fs out of browser bundles.
-    const fs = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process?.getBuiltinModule?.(
-      'node:fs',
-    ) as NodeFs | undefined;
+    const fs = (
+      globalThis as { process?: { getBuiltinModule?(id: string): unknown } }
+    ).process?.getBuiltinModule?.('node:fs') as NodeFs | undefined;
     if (!fs) throw new Error(`cannot read ${url.href}: file URLs need Node.js 20.16 or later`);
     let bytes: Uint8Array;
     try {
@@ -53,7 +53,8 @@ async function readAsset(url: URL): Promise<ArrayBuffer> {
     return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   }
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`pretrained model file ${url.href} could not be loaded: HTTP ${response.status}`);
+  if (!response.ok)
+    throw new Error(`pretrained model file ${url.href} could not be loaded: HTTP ${response.status}`);
   return response.arrayBuffer();
 }
 
@@ -74,7 +75,9 @@ function packagedHandler(files: PretrainedFiles): io.IOHandler {
       return io.getModelArtifactsForJSON(modelJson, async (manifest) => {
         const paths = manifest.flatMap((group) => group.paths);
         if (paths.length !== 1) {
-          throw new Error(`a packaged model has exactly one weights file, its manifest lists ${paths.length}`);
+          throw new Error(
+            `a packaged model has exactly one weights file, its manifest lists ${paths.length}`,
+          );
         }
         return [io.getWeightSpecs(manifest), await readAsset(files.weights)];
       });
