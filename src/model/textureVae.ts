@@ -152,8 +152,11 @@ export class TextureVae {
    * the architecture of the saved config before any tensor is made.
    */
   static async load(source: string | io.IOHandler): Promise<TextureVae> {
-    // A string without a registered scheme is a (possibly relative) URL, as in tf.loadLayersModel.
-    const handler = typeof source === 'string' ? (io.getLoadHandlers(source)[0] ?? io.http(source)) : source;
+    // A string without any scheme is a relative URL fetched over HTTP, as in tf.loadLayersModel.
+    const handler =
+      typeof source === 'string'
+        ? (io.getLoadHandlers(source)[0] ?? (/^[a-z][a-z0-9+.-]*:/i.test(source) ? undefined : io.http(source)))
+        : source;
     if (!handler || typeof handler.load !== 'function') {
       throw new Error(
         typeof source === 'string'
