@@ -27,5 +27,17 @@ export default defineConfig({
   root,
   server: { host: '127.0.0.1', port: 5173, fs: { allow: [resolve(root, '..')] } },
   preview: { host: '127.0.0.1', port: 4173 },
+  // Pre-bundled up front: a re-bundle found mid-session reloads the page and could give tfjs-layers its own
+  // copy of tfjs-core.
+  optimizeDeps: {
+    include: [
+      '@babylonjs/core',
+      '@tensorflow/tfjs-core',
+      '@tensorflow/tfjs-layers',
+      '@tensorflow/tfjs-backend-cpu',
+      '@tensorflow/tfjs-backend-webgl',
+      'lil-gui',
+    ],
+  },
   build: { outDir: resolve(root, '../dist/samples'), emptyOutDir: true, rollupOptions: { input: pages() } },
 });

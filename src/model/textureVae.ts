@@ -155,7 +155,8 @@ export class TextureVae {
     // A string without any scheme is a relative URL fetched over HTTP, as in tf.loadLayersModel.
     const handler =
       typeof source === 'string'
-        ? (io.getLoadHandlers(source)[0] ?? (/^[a-z][a-z0-9+.-]*:/i.test(source) ? undefined : io.http(source)))
+        ? (io.getLoadHandlers(source)[0] ??
+          (/^[a-z][a-z0-9+.-]*:/i.test(source) ? undefined : io.http(source)))
         : source;
     if (!handler || typeof handler.load !== 'function') {
       throw new Error(

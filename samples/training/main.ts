@@ -1,0 +1,342 @@
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import {
+  ArcRotateCamera,
+  Color3,
+  Color4,
+  DynamicTexture,
+  Engine,
+  HemisphericLight,
+  MeshBuilder,
+  Scene,
+  StandardMaterial,
+  Texture,
+  Vector3,
+} from '@babylonjs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import GUI from 'lil-gui';
+import {
+  type LatentGrid,
+  resizeLatent,
+  runOnEngine,
+  type TensorProceduralTexture,
+  TensorProceduralTexture as TensorTexture,
+  TextureVae,
+  VaeProceduralTexture,
+} from '../../src/index.js';
+import { type TrainingProgress, trainTextureVae } from '../../src/model/train.js';
+import { SampleTracker, sampleParams } from '../shared/sampleHook.js';
+
+const url = sampleParams();
+/** Side of the training crop shown and reconstructed, and of the mesh's texture. */
+const size = url.number('size', 128);
+const storeName = 'indexeddb://babylon-vae-textures-training-sample';
+
+// Shipped CC0 photos, served (and bundled) by Vite as asset URLs.
+const textures: Record<string, string> = {
+  bricks: new URL('../../assets/textures/bricks_bricks102.png', import.meta.url).href,
+  concrete: new URL('../../assets/textures/concrete_concrete_wall_001.png', import.meta.url).href,
+  moss: new URL('../../assets/textures/moss_mossy_rock053.png', import.meta.url).href,
+  wood: new URL('../../assets/textures/wood_wood_table_worn.png', import.meta.url).href,
+};
+
+// init
+const canvas = document.getElementById('scene') as HTMLCanvasElement;
+const status = document.getElementById('status') as HTMLDivElement;
+const progressBar = document.getElementById('progress') as HTMLProgressElement;
+const fileInput = document.getElementById('file') as HTMLInputElement;
+const engine = new Engine(canvas, true, { stencil: true, preserveDrawingBuffer: true });
+const scene = new Scene(engine);
+scene.clearColor = new Color4(0.08, 0.09, 0.11, 1);
+const camera = new ArcRotateCamera(
+  'camera',
+  -Math.PI / 2,
+  Math.PI / 2,
+  8.5,
+  new Vector3(1.4, -0.3, 0),
+  scene,
+);
+camera.attachControl(canvas, true);
+camera.wheelDeltaPercentage = 0.01;
+new HemisphericLight('light', new Vector3(0.3, 1, -0.6), scene).intensity = 1.1;
+
+/** An unlit plane that shows a texture as it is. */
+function panel(name: string, x: number): StandardMaterial {
+  const plane = MeshBuilder.CreatePlane(name, { size: 1.8 }, scene);
+  plane.position.x = x;
+  const material = new StandardMaterial(name, scene);
+  material.disableLighting = true;
+  material.diffuseColor = Color3.Black();
+  material.specularColor = Color3.Black();
+  plane.material = material;
+  return material;
+}
+const cropPanel = panel('crop', -2.2);
+const reconstructionPanel = panel('reconstruction', 0);
+const cropTexture = new DynamicTexture('crop', size, scene, false, Texture.NEAREST_SAMPLINGMODE);
+cropPanel.emissiveTexture = cropTexture;
+const reconstruction: TensorProceduralTexture = new TensorTexture('reconstruction', scene, {
+  size,
+  generateMipMaps: false,
+});
+reconstructionPanel.emissiveTexture = reconstruction;
+
+const knot = MeshBuilder.CreateTorusKnot(
+  'knot',
+  { radius: 0.6, tube: 0.22, radialSegments: 128, tubularSegments: 20 },
+  scene,
+);
+knot.position.x = 2.4;
+const knotMaterial = new StandardMaterial('knot', scene);
+knotMaterial.specularColor = new Color3(0.15, 0.15, 0.15);
+knot.material = knotMaterial;
+
+const params = {
+  texture: 'bricks',
+  openImage: () => fileInput.click(),
+  steps: Math.round(url.number('steps', 300)),
+  batchSize: Math.round(url.number('batch', 8)),
+  patchSize: Math.round(url.number('patch', 64)),
+  learningRate: url.number('lr', 0.002),
+  previewEvery: Math.round(url.number('preview', 10)),
+  train: () => run(train()),
+  stop: () => controller?.abort(),
+  applyToMesh: () => run(applyToMesh()),
+  resample: () => run(resampleMesh()),
+  seed: 1,
+  download: () => run(model.save('downloads://vae-texture')),
+  saveToIndexedDb: () => run(saveToIndexedDb()),
+  loadFromIndexedDb: () => run(loadFromIndexedDb()),
+  rotate: !url.still,
+};
+
+/** The fresh model trained here: small enough that a step takes well under a second on a software GPU. */
+function freshModel(): TextureVae {
+  return TextureVae.create(
+    { encoderWidths: [16, 32, 48, 64], decoderWidths: [48, 32, 16, 12], name: 'trained' },
+    { seed: 1 },
+  );
+}
+
+let model = freshModel();
+let meshTexture: VaeProceduralTexture | null = null;
+let exemplar: ImageData | null = null;
+let crop: Float32Array = new Float32Array(size * size * 3);
+let controller: AbortController | null = null;
+let steps = 0;
+let lastLoss = Number.NaN;
+let tracker: SampleTracker;
+
+function run(action: Promise<unknown>): void {
+  void tracker.track(action);
+}
+
+/** Reads an image into pixels, the longer side at most 512 (training cuts small patches from it). */
+async function loadImage(source: string | Blob): Promise<ImageData> {
+  const bitmap = await createImageBitmap(
+    typeof source === 'string' ? await (await fetch(source)).blob() : source,
+  );
+  const scale = Math.min(1, 512 / Math.max(bitmap.width, bitmap.height));
+  const width = Math.max(size, Math.round(bitmap.width * scale));
+  const height = Math.max(size, Math.round(bitmap.height * scale));
+  const scratch = new OffscreenCanvas(width, height);
+  const context = scratch.getContext('2d') as OffscreenCanvasRenderingContext2D;
+  context.drawImage(bitmap, 0, 0, width, height);
+  bitmap.close();
+  return context.getImageData(0, 0, width, height);
+}
+
+/** The centre crop: drawn on the left panel and kept as floats for reconstructions. */
+function showCrop(image: ImageData): void {
+  const x0 = Math.floor((image.width - size) / 2);
+  const y0 = Math.floor((image.height - size) / 2);
+  const rgba = new Uint8ClampedArray(size * size * 4);
+  crop = new Float32Array(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const from = ((y0 + y) * image.width + x0 + x) * 4;
+      rgba.set(image.data.subarray(from, from + 4), (y * size + x) * 4);
+      for (let c = 0; c < 3; c++) crop[(y * size + x) * 3 + c] = image.data[from + c] / 255;
+    }
+  }
+  const context = cropTexture.getContext() as unknown as CanvasRenderingContext2D;
+  context.putImageData(new ImageData(rgba, size, size), 0, 0);
+  cropTexture.update(true);
+}
+
+async function useImage(source: string | Blob, label: string): Promise<void> {
+  exemplar = await loadImage(source);
+  showCrop(exemplar);
+  await reconstruct();
+  status.textContent = `${label}: ${exemplar.width}x${exemplar.height} px; press train`;
+}
+
+/** decode(encode(crop)) straight into the middle panel's texture, on Babylon's own WebGL2 context. */
+function reconstruct(): Promise<void> {
+  const pixels = crop;
+  return reconstruction.write(() => {
+    const image = tf.tensor4d(pixels, [1, size, size, 3]);
+    const { mean, logVar } = model.encodeTensors(image);
+    logVar.dispose();
+    return model.decodeTensors(mean);
+  });
+}
+
+/** The posterior mean of the crop, computed on the engine's backend (where the trained weights live). */
+function encodeCrop(): LatentGrid {
+  return runOnEngine(engine, () => {
+    const image = tf.tensor4d(crop, [1, size, size, 3]);
+    const { mean, logVar } = model.encodeTensors(image);
+    const data = mean.dataSync() as Float32Array;
+    const [, height, width, channels] = mean.shape;
+    tf.dispose([image, mean, logVar]);
+    return { data: Float32Array.from(data), height, width, channels };
+  });
+}
+
+function showProgress(p: TrainingProgress): void {
+  progressBar.value = p.step / p.steps;
+  lastLoss = p.loss;
+  status.textContent =
+    `step ${p.step} / ${p.steps} · loss ${p.loss.toFixed(4)} (PSNR ${(-10 * Math.log10(p.reconstruction)).toFixed(1)} dB) · ` +
+    `${p.stepsPerSecond.toFixed(2)} steps/s · ETA ${Math.round(p.etaSeconds)} s`;
+}
+
+async function train(): Promise<void> {
+  if (controller || !exemplar) return;
+  controller = new AbortController();
+  status.textContent = 'training…';
+  try {
+    const result = await trainTextureVae(model, exemplar, {
+      steps: steps + params.steps,
+      startStep: steps,
+      batchSize: params.batchSize,
+      patchSize: params.patchSize,
+      learningRate: params.learningRate,
+      signal: controller.signal,
+      // Every step runs on the tfjs backend that shares Babylon's context; the scene renders between steps.
+      scope: (work) => runOnEngine(engine, () => work()),
+      onProgress: (p) => {
+        showProgress(p);
+        // Waiting for the preview keeps the weights still while they are read.
+        if (p.step % params.previewEvery === 0) return reconstruct();
+      },
+    });
+    steps = result.step;
+    await reconstruct();
+    await applyToMesh();
+    status.textContent =
+      `${result.aborted ? 'stopped' : 'trained'} at step ${steps} in ${result.seconds.toFixed(1)} s · ` +
+      `loss ${lastLoss.toFixed(4)} · the mesh shows the crop's latent`;
+  } finally {
+    controller = null;
+  }
+}
+
+function meshTextureFor(latent: LatentGrid): Promise<void> {
+  if (meshTexture && meshTexture.model === model) return meshTexture.regenerate(latent);
+  meshTexture?.dispose();
+  meshTexture = new VaeProceduralTexture('knotTexture', scene, { model, size, latent });
+  // The texture wraps seamlessly: repeat it along the knot so its detail is not stretched.
+  meshTexture.uScale = 4;
+  knotMaterial.diffuseTexture = meshTexture;
+  return meshTexture.regenerate();
+}
+
+/** The mesh shows the trained model's encoding of the crop. */
+async function applyToMesh(): Promise<void> {
+  const latent = encodeCrop();
+  const grid = model.latentSize(size, size);
+  await meshTextureFor(resizeLatent(latent, grid.height, grid.width));
+}
+
+/** A prior sample of the trained model: what it makes up rather than reconstructs. */
+async function resampleMesh(): Promise<void> {
+  params.seed++;
+  await meshTextureFor(model.sample({ width: size, height: size, seed: params.seed }));
+}
+
+async function saveToIndexedDb(): Promise<void> {
+  await model.save(storeName);
+  status.textContent = `saved to ${storeName}`;
+}
+
+async function loadFromIndexedDb(): Promise<void> {
+  if (controller) return;
+  const loaded = await TextureVae.load(storeName);
+  const old = model;
+  model = loaded;
+  meshTexture?.dispose();
+  meshTexture = null;
+  old.dispose();
+  await reconstruct();
+  await applyToMesh();
+  status.textContent = `loaded ${storeName}: ${loaded.config.encoderWidths.join('-')} / ${loaded.config.decoderWidths.join('-')}`;
+}
+
+const gui = new GUI({ title: 'training' });
+const data = gui.addFolder('texture');
+data
+  .add(params, 'texture', Object.keys(textures))
+  .name('shipped photo')
+  .onChange((name: string) => run(useImage(textures[name], name)));
+data.add(params, 'openImage').name('open an image… (or drop one)');
+const training = gui.addFolder('training');
+training.add(params, 'steps', 1, 5000, 1).name('steps per run');
+training.add(params, 'batchSize', 1, 32, 1).name('batch size');
+training.add(params, 'patchSize', 16, 128, 8).name('patch size');
+training.add(params, 'learningRate', 0.0001, 0.01, 0.0001).name('learning rate');
+training.add(params, 'previewEvery', 1, 100, 1).name('preview every (steps)');
+training.add(params, 'train').name('train');
+training.add(params, 'stop').name('stop');
+const result = gui.addFolder('result');
+result.add(params, 'applyToMesh').name('use on the mesh');
+result.add(params, 'resample').name('mesh: prior sample');
+result.add(params, 'download').name('download model');
+result.add(params, 'saveToIndexedDb').name('save to IndexedDB');
+result.add(params, 'loadFromIndexedDb').name('load from IndexedDB');
+gui.add(params, 'rotate');
+
+fileInput.addEventListener('change', () => {
+  const file = fileInput.files?.[0];
+  if (file) run(useImage(file, file.name));
+});
+window.addEventListener('dragover', (event) => {
+  event.preventDefault();
+  document.body.classList.add('dragging');
+});
+window.addEventListener('dragleave', () => document.body.classList.remove('dragging'));
+window.addEventListener('drop', (event) => {
+  event.preventDefault();
+  document.body.classList.remove('dragging');
+  const file = event.dataTransfer?.files[0];
+  if (file?.type.startsWith('image/')) run(useImage(file, file.name));
+});
+
+async function start(): Promise<void> {
+  // New tensors start on the CPU; training and decodes move them to the backend on Babylon's context.
+  await tf.setBackend('cpu');
+  await useImage(textures[params.texture], params.texture);
+  await meshTextureFor(model.sample({ width: size, height: size, seed: params.seed }));
+  await scene.whenReadyAsync();
+}
+
+const ready = start();
+tracker = new SampleTracker(scene, ready, () => ({
+  step: steps,
+  loss: lastLoss,
+  training: controller !== null,
+}));
+ready.catch((error: Error) => {
+  status.textContent = `failed: ${error.message}`;
+  console.error(error);
+});
+
+// resize handler
+window.addEventListener('resize', () => engine.resize());
+
+// render loop
+engine.runRenderLoop(() => {
+  if (params.rotate) knot.rotation.y += (engine.getDeltaTime() / 1000) * 0.5;
+  scene.render();
+});
