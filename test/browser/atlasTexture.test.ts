@@ -1,16 +1,12 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import {
-  Camera,
   Color3,
-  Color4,
-  Engine,
-  FreeCamera,
+  type Engine,
   Matrix,
   MeshBuilder,
-  Scene,
+  type Scene,
   StandardMaterial,
-  Vector3,
 } from '@babylonjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -21,6 +17,7 @@ import { bakeAtlas } from '../../src/atlas/bakeAtlas.js';
 import { bakeAtlasTexture } from '../../src/atlas/bakeAtlasTexture.js';
 import type { PixelImage } from '../../src/model/pixelImage.js';
 import { constantLatent, fakeDecoder } from '../node/atlasFakeDecoder.js';
+import { createOrthoScene } from '../support/orthoScene.js';
 
 const palette = [
   [240, 20, 20],
@@ -47,24 +44,7 @@ let cpuAtlas: { pages: PixelImage[] };
 beforeAll(async () => {
   await tf.setBackend('cpu');
   cpuAtlas = await bakeAtlas(fakeDecoder({ latentChannels: 3 }), bakeOptions);
-  const canvas = document.createElement('canvas');
-  canvas.width = 3 * square;
-  canvas.height = square;
-  canvas.style.width = `${3 * square}px`;
-  canvas.style.height = `${square}px`;
-  document.body.appendChild(canvas);
-  engine = new Engine(canvas, false, { preserveDrawingBuffer: true, stencil: true }, false);
-  engine.setHardwareScalingLevel(1);
-  scene = new Scene(engine);
-  scene.clearColor = new Color4(0, 0, 0, 1);
-  const camera = new FreeCamera('camera', new Vector3(0, 0, -5), scene);
-  camera.setTarget(Vector3.Zero());
-  camera.mode = Camera.ORTHOGRAPHIC_CAMERA;
-  camera.orthoLeft = -3;
-  camera.orthoRight = 3;
-  camera.orthoTop = 1;
-  camera.orthoBottom = -1;
-  gl = (engine as unknown as { _gl: WebGL2RenderingContext })._gl;
+  ({ engine, scene, gl } = createOrthoScene(3 * square, square));
 });
 
 afterAll(() => {

@@ -1,18 +1,13 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import {
-  Camera,
   Color3,
-  Color4,
-  Engine,
-  FreeCamera,
+  type Engine,
   MeshBuilder,
   Observable,
   RawTexture,
-  Scene,
-  StandardMaterial,
+  type Scene,
   Texture,
-  Vector3,
 } from '@babylonjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -23,6 +18,7 @@ import type { PixelImage } from '../../src/model/pixelImage.js';
 import { TextureVae } from '../../src/model/textureVae.js';
 import { type TrainingProgress, trainTextureVae } from '../../src/model/train.js';
 import { textureExemplar } from '../../src/textures/textureExemplar.js';
+import { createOrthoScene, unlitMaterial } from '../support/orthoScene.js';
 
 const size = 32;
 const colour = new Color3(0.2, 0.6, 0.8);
@@ -46,29 +42,9 @@ describe('training inside a rendering Babylon scene', () => {
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
-    const canvas = document.createElement('canvas');
-    canvas.width = size;
-    canvas.height = size;
-    document.body.appendChild(canvas);
-    engine = new Engine(canvas, false, { preserveDrawingBuffer: true, stencil: true }, false);
-    engine.setHardwareScalingLevel(1);
-    scene = new Scene(engine);
-    scene.clearColor = new Color4(0, 0, 0, 1);
-    const camera = new FreeCamera('camera', new Vector3(0, 0, -5), scene);
-    camera.setTarget(Vector3.Zero());
-    camera.mode = Camera.ORTHOGRAPHIC_CAMERA;
-    camera.orthoLeft = -1;
-    camera.orthoRight = 1;
-    camera.orthoTop = 1;
-    camera.orthoBottom = -1;
+    ({ engine, scene, gl } = createOrthoScene(size, size));
     const plane = MeshBuilder.CreatePlane('plane', { size: 2 }, scene);
-    const material = new StandardMaterial('plain', scene);
-    material.disableLighting = true;
-    material.diffuseColor = Color3.Black();
-    material.specularColor = Color3.Black();
-    material.emissiveColor = colour;
-    plane.material = material;
-    gl = (engine as unknown as { _gl: WebGL2RenderingContext })._gl;
+    plane.material = unlitMaterial(scene, 'plain', colour);
     await scene.whenReadyAsync();
   });
 
