@@ -97,7 +97,8 @@ export interface ImageEvaluation {
   readonly cropSwd: number;
   readonly sample64Swd: number | null;
   readonly pcaSampleSwd: number | null;
-  readonly vaeSeam: number;
+  readonly sampleSeam: number;
+  readonly similarSeam: number;
   readonly cropSeam: number;
   readonly seconds: number;
 }
@@ -138,7 +139,8 @@ export async function evaluateImage(
   const side = Math.min(exemplar.width, exemplar.height);
   const rgb = toFloatRgb(exemplar, name);
   const reference = SwdReference.fromExemplar(rgb, { ...settings.swd, seed });
-  const seams: number[] = [];
+  const sampleSeams: number[] = [];
+  const similarSeams: number[] = [];
 
   const reconstruction: Record<number, { psnr: number; ssim: number } | null> = {};
   const crops64: PixelImage[] = [];
@@ -163,7 +165,7 @@ export async function evaluateImage(
   for (let i = 0; i < settings.samples; i++) {
     const texture = await model.decode(model.sample({ width: size, height: size, seed: seed + i }));
     samples.push(reference.normalised(texture));
-    seams.push(seamScore(texture));
+    sampleSeams.push(seamScore(texture));
   }
 
   const source = await model.encode(randomPixelsCrop(exemplar, size, new SeededRandom(seed + 1)));
@@ -171,7 +173,7 @@ export async function evaluateImage(
   for (let a = 0; a < SIMILAR_AMOUNTS.length; a++) {
     const texture = await model.decode(model.similar(source, SIMILAR_AMOUNTS[a], seed + a));
     similarSwd.push(reference.normalised(texture));
-    seams.push(seamScore(texture));
+    similarSeams.push(seamScore(texture));
   }
 
   const cropRng = new SeededRandom(seed + 2);
@@ -227,7 +229,8 @@ export async function evaluateImage(
     cropSwd: mean(cropSwd),
     sample64Swd,
     pcaSampleSwd,
-    vaeSeam: mean(seams),
+    sampleSeam: mean(sampleSeams),
+    similarSeam: mean(similarSeams),
     cropSeam: mean(cropSeam),
     seconds: (Date.now() - start) / 1000,
   };
@@ -275,7 +278,8 @@ export function formatReport(results: readonly ImageEvaluation[], size: number):
     cropSwd: number | null;
     sample64Swd: number | null;
     pcaSampleSwd: number | null;
-    vaeSeam: number | null;
+    sampleSeam: number | null;
+    similarSeam: number | null;
     cropSeam: number | null;
   }) => [
     fixed(r.sampleSwd, 2),
@@ -283,7 +287,8 @@ export function formatReport(results: readonly ImageEvaluation[], size: number):
     fixed(r.cropSwd, 2),
     fixed(r.sample64Swd, 2),
     fixed(r.pcaSampleSwd, 2),
-    fixed(r.vaeSeam, 2),
+    fixed(r.sampleSeam, 2),
+    fixed(r.similarSeam, 2),
     fixed(r.cropSeam, 2),
   ];
   const realismRows = results.map((r) => [r.name, ...realism(r)]);
@@ -295,7 +300,8 @@ export function formatReport(results: readonly ImageEvaluation[], size: number):
       cropSwd: meanOf(results.map((r) => r.cropSwd)),
       sample64Swd: meanOf(results.map((r) => r.sample64Swd)),
       pcaSampleSwd: meanOf(results.map((r) => r.pcaSampleSwd)),
-      vaeSeam: meanOf(results.map((r) => r.vaeSeam)),
+      sampleSeam: meanOf(results.map((r) => r.sampleSeam)),
+      similarSeam: meanOf(results.map((r) => r.similarSeam)),
       cropSeam: meanOf(results.map((r) => r.cropSeam)),
     }),
   ]);
@@ -307,7 +313,7 @@ export function formatReport(results: readonly ImageEvaluation[], size: number):
       reconstructionRows,
     ),
     '',
-    `Realism: normalised SWD (1.0 = as close as a real crop of the exemplar; a 2x-blurred exemplar scores about 2-3, colour noise about 6). Tileability: seam score (1.0 = seamless). VAE textures are decoded at ${size} px unless marked 64.`,
+    `Realism: normalised SWD (1.0 = as close as a real crop of the exemplar; a 2x-blurred exemplar scores about 2-3, colour noise about 6). Tileability: seam score (1.0 = seamless) of prior samples, and of similar() variations of an encoded photo crop (these inherit the crop's own seam through its latent). VAE textures are decoded at ${size} px unless marked 64.`,
     '',
     markdownTable(
       [
@@ -317,7 +323,8 @@ export function formatReport(results: readonly ImageEvaluation[], size: number):
         `real crop ${size}`,
         'VAE sample 64',
         'PCA sample 64',
-        'seam VAE',
+        'seam sample',
+        'seam similar',
         'seam crop',
       ],
       realismRows,

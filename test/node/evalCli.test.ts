@@ -101,10 +101,10 @@ describe('eval command', () => {
     // Realism: every cell a number; a random-weight decoder is far from the exemplar, real crops close.
     const [ra, rb] = rows.slice(3, 5).map((r) => cells(r).map(Number));
     for (const v of [...ra, ...rb]) expect(Number.isFinite(v)).toBe(true);
-    const [sample, , , , crop, , , vaeSeam, cropSeam] = ra;
+    const [sample, , , , crop, , , sampleSeam, , cropSeam] = ra;
     expect(sample).toBeGreaterThan(crop);
-    expect(vaeSeam).toBeLessThan(1.5);
-    expect(cropSeam).toBeGreaterThan(vaeSeam);
+    expect(sampleSeam).toBeLessThan(1.5);
+    expect(cropSeam).toBeGreaterThan(sampleSeam);
     expect(stdout).toContain(`Command: \`npm run eval -- ${args.join(' ')}\``);
     const written = readFileSync(results, 'utf8');
     expect(written).toContain('<!-- eval:start -->');
