@@ -1,13 +1,6 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
-import {
-  Color3,
-  type Engine,
-  Matrix,
-  MeshBuilder,
-  type Scene,
-  StandardMaterial,
-} from '@babylonjs/core';
+import { Color3, type Engine, Matrix, MeshBuilder, type Scene, StandardMaterial } from '@babylonjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
