@@ -5,7 +5,7 @@
  *  - time of one SWD evaluation with the projections in plain JS against tf.matMul on the WASM backend, and of
  *    a PCA fit of the size the eval command uses.
  *
- * npx tsx bench/eval.ts [--images /work/shared/textures] [--size 256]
+ * npx tsx bench/eval.ts [--images assets/textures] [--size 256]
  */
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -22,11 +22,11 @@ import { machineLine, markdownTable, writeResultsSection } from './results.js';
 
 const { values } = parseArgs({
   options: {
-    images: { type: 'string', default: '/work/shared/textures' },
+    images: { type: 'string', default: 'assets/textures' },
     size: { type: 'string', default: '256' },
   },
 });
-const folder = values.images ?? '/work/shared/textures';
+const folder = values.images ?? 'assets/textures';
 const size = Number(values.size);
 await useWasmBackend();
 

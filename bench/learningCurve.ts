@@ -6,6 +6,7 @@
  *   npx tsx bench/learningCurve.ts [--texture rock_rock058.png] [--minutes 10] [--every 60] [--lr 0.001]
  */
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -29,7 +30,7 @@ const minutes = Number(values.minutes);
 const every = Number(values.every);
 const learningRate = Number(values.lr);
 const batchSize = Number(values['batch-size']);
-const image = readPng(join('/work/shared/textures', values.texture));
+const image = readPng(join(fileURLToPath(new URL('../assets/textures/', import.meta.url)), values.texture));
 const crop = 64;
 
 function columns(source: PixelImage, from: number, to: number): PixelImage {

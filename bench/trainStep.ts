@@ -7,6 +7,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -20,7 +21,7 @@ import { machineLine, markdownTable, writeResultsSection } from './results.js';
 
 const { values } = parseArgs({ options: { 'wasm-steps': { type: 'string', default: '6' } } });
 const wasmSteps = Number(values['wasm-steps']);
-const texturesDir = '/work/shared/textures';
+const texturesDir = fileURLToPath(new URL('../assets/textures/', import.meta.url));
 const file = readdirSync(texturesDir).find((f) => f.endsWith('.png'));
 if (!file) throw new Error(`no PNG in ${texturesDir}`);
 const image = readPng(join(texturesDir, file));
