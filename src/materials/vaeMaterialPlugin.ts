@@ -227,7 +227,7 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     this.crossFade = 1;
     if (normalStrength > 0) this._createNormalMap(front, normalStrength);
     this._frameObserver = scene.onBeforeRenderObservable.add(() => this._onFrame());
-    this.whenReady = whenDrawn(front).then(() => this._normal?.update(front));
+    this.whenReady = front.whenDrawn().then(() => this._normal?.update(front));
     return this.whenReady;
   }
 
@@ -363,7 +363,7 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
           latent: change.latent,
         });
         textures[1] = back;
-        await whenDrawn(back);
+        await back.whenDrawn();
       } else {
         // The texture's decode goes through the scene's DecodeScheduler.
         await back.regenerate(change.latent);
@@ -724,19 +724,4 @@ function shiftChannel(latent: LatentGrid, channel: number, delta: number): Laten
   const data = Float32Array.from(latent.data);
   for (let i = channel; i < data.length; i += latent.channels) data[i] += delta;
   return { data, height: latent.height, width: latent.width, channels: latent.channels };
-}
-
-/** Resolves once the texture holds its first drawn content. */
-function whenDrawn(texture: VaeProceduralTexture): Promise<void> {
-  if (texture.isReady()) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const generated = texture.onGeneratedObservable.addOnce(() => {
-      texture.onGenerationErrorObservable.remove(failed);
-      resolve();
-    });
-    const failed = texture.onGenerationErrorObservable.addOnce((e) => {
-      texture.onGeneratedObservable.remove(generated);
-      reject(e);
-    });
-  });
 }

@@ -7,7 +7,7 @@ export {
   type TensorProceduralTextureOptions,
 } from './tensorProceduralTexture.js';
 export { type TextureExemplarOptions, textureExemplar } from './textureExemplar.js';
-export { getVaeModel, registerVaeModel, unregisterVaeModel } from './vaeModelRegistry.js';
+export { getVaeModel, registerVaeModel, resolveVaeModel, unregisterVaeModel } from './vaeModelRegistry.js';
 export {
   registerVaeProceduralTexture,
   type SerializedVae,

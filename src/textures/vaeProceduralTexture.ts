@@ -4,7 +4,7 @@ import type { TextureVae } from '../model/textureVae.js';
 import { DecodeScheduler } from './decodeScheduler.js';
 import { RegenerationQueue } from './regenerationQueue.js';
 import { TensorProceduralTexture, type TensorProceduralTextureOptions } from './tensorProceduralTexture.js';
-import { getVaeModel } from './vaeModelRegistry.js';
+import { getVaeModel, resolveVaeModel } from './vaeModelRegistry.js';
 
 /** Options of a VaeProceduralTexture. */
 export interface VaeProceduralTextureOptions extends TensorProceduralTextureOptions {
@@ -110,6 +110,37 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     this.source.protectWeights(model);
     this._stopRestore = this.source.onRestored(() => this._regenerateQuietly(this._latent));
     this._regenerateQuietly(latent);
+  }
+
+  /**
+   * Like the constructor, but `options.model` may also name a model: a registered id or a pretrained id
+   * (`'default'`, loaded once and shared). Resolves once the texture holds its first content.
+   */
+  static async CreateAsync(
+    name: string,
+    scene: Scene,
+    options: Omit<VaeProceduralTextureOptions, 'model'> & { model: TextureVae | string },
+  ): Promise<VaeProceduralTexture> {
+    const model = await resolveVaeModel(options.model);
+    const modelId = options.modelId ?? (typeof options.model === 'string' ? options.model : undefined);
+    const texture = new VaeProceduralTexture(name, scene, { ...options, model, modelId });
+    await texture.whenDrawn();
+    return texture;
+  }
+
+  /** Resolves once the texture holds content (at once if it does); rejects if that first decode fails. */
+  whenDrawn(): Promise<void> {
+    if (this.isReady()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const drawn = this.onGeneratedObservable.addOnce(() => {
+        this.onGenerationErrorObservable.remove(failed);
+        resolve();
+      });
+      const failed = this.onGenerationErrorObservable.addOnce((error) => {
+        this.onGeneratedObservable.remove(drawn);
+        reject(error);
+      });
+    });
   }
 
   override getClassName(): string {

@@ -238,3 +238,28 @@ describe('RegenerationQueue', () => {
     await expect(queue.request(3)).rejects.toThrow('gone');
   });
 });
+
+describe('VaeProceduralTexture.CreateAsync', () => {
+  test('takes a pretrained id, loads the model once and shares it, and resolves with content', async () => {
+    await tf.setBackend('cpu');
+    const engine = new NullEngine();
+    const scene = new Scene(engine);
+    new FreeCamera('camera', Vector3.Zero(), scene);
+    const [a, b] = await Promise.all([
+      VaeProceduralTexture.CreateAsync('a', scene, { model: 'default', size: 32, seed: 1 }),
+      VaeProceduralTexture.CreateAsync('b', scene, { model: 'default', size: 32, seed: 2 }),
+    ]);
+    expect(a.model).toBe(b.model);
+    expect(getVaeModel('default')).toBe(a.model);
+    expect(a.modelId).toBe('default');
+    expect(a.isReady()).toBe(true);
+    await expect(
+      VaeProceduralTexture.CreateAsync('c', scene, { model: 'granite', size: 32 }),
+    ).rejects.toThrow("no VAE model 'granite'; registered or pretrained ids:");
+    a.dispose();
+    b.dispose();
+    a.model.dispose();
+    scene.dispose();
+    engine.dispose();
+  });
+});
