@@ -1,19 +1,14 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import {
-  Camera,
   Color3,
-  Color4,
   Constants,
   DynamicTexture,
-  Engine,
-  FreeCamera,
+  type Engine,
   type Mesh,
   MeshBuilder,
-  Scene,
-  StandardMaterial,
+  type Scene,
   type Texture,
-  Vector3,
 } from '@babylonjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -21,6 +16,7 @@ import { TinyDecoder, tinyOutputSize } from '../../samples/hello/tinyDecoder.js'
 import { runOnEngine } from '../../src/gpu/glHandoff.js';
 import { getSharedBackend } from '../../src/gpu/sharedBackend.js';
 import { TensorProceduralTexture } from '../../src/textures/tensorProceduralTexture.js';
+import { createOrthoScene, unlitMaterial } from '../support/orthoScene.js';
 
 const size = tinyOutputSize;
 const boxColour = new Color3(0.2, 0.6, 0.8);
@@ -34,42 +30,17 @@ interface Stage {
 
 /** A 2*size x size canvas: the textured plane fills the left square, a plain-coloured plane the right one. */
 function makeStage(): Stage {
-  const canvas = document.createElement('canvas');
-  canvas.width = 2 * size;
-  canvas.height = size;
-  canvas.style.width = `${2 * size}px`;
-  canvas.style.height = `${size}px`;
-  document.body.appendChild(canvas);
-  const engine = new Engine(canvas, false, { preserveDrawingBuffer: true, stencil: true }, false);
-  engine.setHardwareScalingLevel(1);
-  const scene = new Scene(engine);
-  scene.clearColor = new Color4(0, 0, 0, 1);
-  const camera = new FreeCamera('camera', new Vector3(0, 0, -5), scene);
-  camera.setTarget(Vector3.Zero());
-  camera.mode = Camera.ORTHOGRAPHIC_CAMERA;
-  camera.orthoLeft = -2;
-  camera.orthoRight = 2;
-  camera.orthoTop = 1;
-  camera.orthoBottom = -1;
+  const { engine, scene, gl } = createOrthoScene(2 * size, size);
   const textured = MeshBuilder.CreatePlane('textured', { size: 2 }, scene);
   textured.position.x = -1;
   const box = MeshBuilder.CreatePlane('box', { size: 2 }, scene);
   box.position.x = 1;
-  const plain = new StandardMaterial('plain', scene);
-  plain.disableLighting = true;
-  plain.diffuseColor = Color3.Black();
-  plain.specularColor = Color3.Black();
-  plain.emissiveColor = boxColour;
-  box.material = plain;
-  const gl = (engine as unknown as { _gl: WebGL2RenderingContext })._gl;
+  box.material = unlitMaterial(scene, 'plain', boxColour);
   return { engine, scene, gl, textured };
 }
 
 function showTexture(stage: Stage, texture: Texture): void {
-  const material = new StandardMaterial('unlit', stage.scene);
-  material.disableLighting = true;
-  material.diffuseColor = Color3.Black();
-  material.specularColor = Color3.Black();
+  const material = unlitMaterial(stage.scene, 'unlit');
   material.emissiveTexture = texture;
   stage.textured.material = material;
 }

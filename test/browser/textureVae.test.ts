@@ -2,16 +2,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import {
   AppendSceneAsync,
-  Camera,
   Color3,
-  Color4,
-  Engine,
-  FreeCamera,
+  type Engine,
   MeshBuilder,
   Scene,
   SceneSerializer,
-  StandardMaterial,
-  Vector3,
+  type StandardMaterial,
 } from '@babylonjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -25,38 +21,11 @@ import {
   registerVaeProceduralTexture,
   VaeProceduralTexture,
 } from '../../src/textures/vaeProceduralTexture.js';
+import { createOrthoScene, unlitMaterial } from '../support/orthoScene.js';
 
 const size = 32;
 const tiny = { latentChannels: 4, stride: 4, encoderWidths: [8, 8, 8], decoderWidths: [8, 8, 8] };
 const plainColour = new Color3(0.3, 0.5, 0.7);
-
-function makeEngine(): { engine: Engine; scene: Scene; canvas: HTMLCanvasElement } {
-  const canvas = document.createElement('canvas');
-  canvas.width = 3 * size;
-  canvas.height = size;
-  canvas.style.width = `${3 * size}px`;
-  canvas.style.height = `${size}px`;
-  document.body.appendChild(canvas);
-  const engine = new Engine(canvas, false, { preserveDrawingBuffer: true, stencil: true }, false);
-  const scene = new Scene(engine);
-  scene.clearColor = new Color4(0, 0, 0, 1);
-  const camera = new FreeCamera('camera', new Vector3(0, 0, -5), scene);
-  camera.setTarget(Vector3.Zero());
-  camera.mode = Camera.ORTHOGRAPHIC_CAMERA;
-  camera.orthoLeft = -3;
-  camera.orthoRight = 3;
-  camera.orthoTop = 1;
-  camera.orthoBottom = -1;
-  return { engine, scene, canvas };
-}
-
-function unlit(scene: Scene, name: string): StandardMaterial {
-  const material = new StandardMaterial(name, scene);
-  material.disableLighting = true;
-  material.diffuseColor = Color3.Black();
-  material.specularColor = Color3.Black();
-  return material;
-}
 
 /** RGBA bytes of a texture's render target, flipped so row 0 is the image top. */
 async function texturePixels(texture: VaeProceduralTexture): Promise<Uint8Array> {
@@ -103,7 +72,7 @@ describe('VaeProceduralTexture in Chromium', () => {
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
-    ({ engine, scene } = makeEngine());
+    ({ engine, scene } = createOrthoScene(3 * size, size));
     model = TextureVae.create({ ...tiny, name: 'tiny-a' }, { seed: 5 });
     // Same weights, never touched by the GPU: the reference decodes run on it, on the cpu backend.
     twin = TextureVae.create({ ...tiny, name: 'tiny-a' }, { seed: 5 });
@@ -154,13 +123,13 @@ describe('VaeProceduralTexture in Chromium', () => {
     const name = peekSharedBackend(engine)?.name;
     const right = MeshBuilder.CreatePlane('plain', { size: 2 }, scene);
     right.position.x = 2;
-    const plain = unlit(scene, 'plain');
+    const plain = unlitMaterial(scene, 'plain');
     plain.emissiveColor = plainColour;
     right.material = plain;
     for (const [i, texture] of [left, middle].entries()) {
       const plane = MeshBuilder.CreatePlane(`vae${i}`, { size: 2 }, scene);
       plane.position.x = -2 + 2 * i;
-      const material = unlit(scene, `vae${i}`);
+      const material = unlitMaterial(scene, `vae${i}`);
       material.emissiveTexture = texture;
       plane.material = material;
     }
@@ -238,7 +207,7 @@ describe('VaeProceduralTexture in Chromium', () => {
   test('a SceneSerializer round trip shows the same pixels', async () => {
     registerVaeProceduralTexture();
     registerVaeModel('tiny-a', model);
-    const source = makeEngine();
+    const source = createOrthoScene(3 * size, size);
     const texture = new VaeProceduralTexture('saved', source.scene, {
       model,
       size,
@@ -247,7 +216,7 @@ describe('VaeProceduralTexture in Chromium', () => {
       generateMipMaps: false,
     });
     const plane = MeshBuilder.CreatePlane('saved', { size: 2 }, source.scene);
-    const material = unlit(source.scene, 'saved');
+    const material = unlitMaterial(source.scene, 'saved');
     material.emissiveTexture = texture;
     plane.material = material;
     await texture.regenerate();
