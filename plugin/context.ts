@@ -147,6 +147,15 @@ export function createContext(options: ResolvedVaeTexturesOptions): VaeTexturesC
     }
     // tfjs fetches shards relative to model.json, so model.json goes next to the first shard.
     const dir = posix.dirname(emitted.values().next().value as string);
+    const outside = [...emitted.values()].filter((name) => posix.relative(dir, name).startsWith('../'));
+    if (outside.length > 0) {
+      // TextureVae.load fetches no weights outside model.json's folder, so such a build could not load.
+      throw new Error(
+        `${file}: the weights files ${outside.join(', ')} are emitted outside ${dir}/, the folder of the ` +
+          'first one and of model.json; emit every weights file into one folder (build.rollupOptions.output.' +
+          'assetFileNames)',
+      );
+    }
     const json = JSON.stringify(
       rewriteWeightPaths(model.json, (path) => posix.relative(dir, emitted.get(path) as string)),
     );
@@ -250,36 +259,32 @@ export function createContext(options: ResolvedVaeTexturesOptions): VaeTexturesC
     return { pngs: baked.pngs, manifest };
   }
 
-  async function serveFile(pathname: string, res: ServerResponse): Promise<boolean> {
-    const rest = pathname.slice(devPrefix().length);
-    let file: string | undefined;
+  /** Bytes to serve for a path under the dev prefix (percent-decoded), or undefined for a 404. */
+  async function servedBytes(rest: string): Promise<{ bytes: Uint8Array; ext: string } | undefined> {
     if (rest.startsWith('model/')) {
       const [key, ...parts] = rest.slice('model/'.length).split('/');
       const modelFile = devModels.get(key);
+      if (!modelFile) return undefined;
+      // Read fresh so edits show after the reload, and validated, so only the files model.json lists are
+      // served, looked up by name: a request path is never joined onto a folder.
+      const model = await readModelFiles(modelFile);
       const path = parts.join('/');
-      if (!modelFile) return false;
       if (path === basename(modelFile)) {
-        file = modelFile;
-      } else {
-        // Only the shards model.json lists are served, read fresh so edits show after the reload.
-        const model = await readModelFiles(modelFile);
-        file = model.weights.find((w) => posix.normalize(w.path) === path)?.file;
+        return { bytes: new TextEncoder().encode(JSON.stringify(model.json)), ext: '.json' };
       }
-    } else if (rest.startsWith('atlas/') && ATLAS_FILE_RE.test(rest.slice('atlas/'.length))) {
-      file = join(cacheDir, rest.slice('atlas/'.length));
+      const files = new Map(model.weights.map((w) => [w.path, w.bytes]));
+      const bytes = files.get(path);
+      return bytes && { bytes, ext: posix.extname(path) };
     }
-    if (!file) return false;
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(file);
-    } catch {
-      return false;
+    const name = rest.slice('atlas/'.length);
+    if (rest.startsWith('atlas/') && ATLAS_FILE_RE.test(name)) {
+      try {
+        return { bytes: await readFile(join(cacheDir, name)), ext: posix.extname(name) };
+      } catch {
+        return undefined;
+      }
     }
-    const ext = file.slice(file.lastIndexOf('.'));
-    res.setHeader('Content-Type', CONTENT_TYPES[ext] ?? 'application/octet-stream');
-    res.setHeader('Cache-Control', 'no-cache');
-    res.end(bytes);
-    return true;
+    return undefined;
   }
 
   return {
@@ -321,14 +326,30 @@ export function createContext(options: ResolvedVaeTexturesOptions): VaeTexturesC
 
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
-        const pathname = decodeURIComponent((req.url ?? '').split('?')[0]);
-        if (!pathname.startsWith(devPrefix())) return next();
-        serveFile(pathname, res).then((served) => {
-          // The prefix is this plugin's alone: anything it does not serve is missing, not a page route.
-          if (served) return;
+        const raw = (req.url ?? '').split('?')[0];
+        if (!raw.startsWith(devPrefix())) return next();
+        let pathname: string | undefined;
+        try {
+          pathname = decodeURIComponent(raw);
+        } catch {
+          // A malformed escape names no file this plugin serves.
+        }
+        // The prefix is this plugin's alone: anything it does not serve is missing, not a page route.
+        const notFound = (why = 'is not a model.json, a weights file it lists, or a baked atlas file') => {
           res.statusCode = 404;
-          res.end(`${pathname} is not a model.json, a weights file it lists, or a baked atlas file`);
-        }, next);
+          res.end(`${raw} ${why}`);
+        };
+        if (pathname === undefined) return notFound();
+        servedBytes(pathname.slice(devPrefix().length)).then(
+          (served) => {
+            if (!served) return notFound();
+            res.setHeader('Content-Type', CONTENT_TYPES[served.ext] ?? 'application/octet-stream');
+            res.setHeader('Cache-Control', 'no-cache');
+            res.end(served.bytes);
+          },
+          // model.json no longer passes the checks: nothing of that model is served until it does.
+          (e: Error) => notFound(`is not served: ${e.message}`),
+        );
       });
     },
 

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+
+import { checkWeightsManifest } from '../src/model/io.js';
+import { resolveWeightsFile } from '../src/node/weightsFile.js';
 
 /** One weights file of a model, as listed in its model.json. */
 export interface WeightFile {
-  /** The path exactly as written in `weightsManifest[].paths`, relative to model.json. */
+  /** The path in `weightsManifest[].paths`, relative to model.json, in normal form ("./a/../w.bin" -> "w.bin"). */
   readonly path: string;
-  /** Absolute path on disk. */
+  /** Absolute path on disk (before symbolic links, as a watcher reports it). */
   readonly file: string;
   readonly bytes: Uint8Array;
 }
@@ -16,7 +19,10 @@ export interface ModelFiles {
   /** Absolute path of model.json. */
   readonly file: string;
   readonly dir: string;
-  /** model.json as parsed; `weightsManifest` is known to be well formed. */
+  /**
+   * model.json as parsed; `weightsManifest` is known to be well formed and its paths are in normal form, each
+   * naming a file inside the model's folder.
+   */
   readonly json: ModelJson;
   /** Weight files in manifest order, each listed once. */
   readonly weights: readonly WeightFile[];
@@ -34,7 +40,8 @@ const SAVE_HINT = 'save the model again with TextureVae.save (it writes model.js
 
 /**
  * Reads `file` (a tfjs model.json) and its weight shards. Throws an Error naming the file and the fix when the
- * JSON is malformed, has no usable weightsManifest, or a weights file is missing.
+ * JSON is malformed, has no usable weightsManifest, a weights path leaves the model's folder (also through a
+ * symbolic link; see WEIGHTS_PATH_RULE), or a weights file is missing. Nothing outside the folder is read.
  */
 export async function readModelFiles(file: string): Promise<ModelFiles> {
   const dir = dirname(file);
@@ -48,14 +55,17 @@ export async function readModelFiles(file: string): Promise<ModelFiles> {
   const json = validateModelJson(file, parsed);
   const weights: WeightFile[] = [];
   const seen = new Set<string>();
-  for (const group of json.weightsManifest) {
-    for (const path of group.paths) {
+  for (const [i, group] of json.weightsManifest.entries()) {
+    for (const [j, path] of group.paths.entries()) {
       if (seen.has(path)) continue;
       seen.add(path);
       const abs = resolve(dir, path);
+      const where = `${file}: weightsManifest[${i}].paths[${j}]`;
+      const real = resolveWeightsFile(dir, path, where);
       let bytes: Uint8Array;
       try {
-        bytes = await readFile(abs);
+        if (!real) throw new Error('missing');
+        bytes = await readFile(real);
       } catch {
         throw new Error(
           `${file} lists the weights file "${path}" but ${abs} cannot be read; put the weights file there ` +
@@ -91,24 +101,17 @@ function validateModelJson(file: string, parsed: unknown): ModelJson {
         `it is not a tfjs model.json with separate weights files: ${SAVE_HINT}`,
     );
   }
-  manifest.forEach((group: unknown, i) => {
-    const paths = (group as { paths?: unknown } | null)?.paths;
-    const specs = (group as { weights?: unknown } | null)?.weights;
-    if (!Array.isArray(paths) || paths.length === 0 || !Array.isArray(specs)) {
-      throw new Error(
-        `${file}: weightsManifest[${i}] must have a non-empty "paths" array and a "weights" array; ${SAVE_HINT}`,
-      );
-    }
-    for (const path of paths) {
-      if (typeof path !== 'string' || path === '' || isAbsolute(path) || /^[a-z][a-z\d+.-]*:/i.test(path)) {
-        throw new Error(
-          `${file}: weightsManifest[${i}].paths holds ${JSON.stringify(path)}; each path must be relative to ` +
-            `model.json (e.g. "weights.bin")`,
-        );
-      }
-    }
-  });
-  return parsed as ModelJson;
+  let groups: ModelJson['weightsManifest'];
+  try {
+    groups = checkWeightsManifest(manifest, file).map((group) => ({
+      ...group,
+      paths: [...group.paths],
+      weights: [...group.weights],
+    }));
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; ${SAVE_HINT}`);
+  }
+  return { ...(parsed as Record<string, unknown>), weightsManifest: groups };
 }
 
 /** A copy of `json` whose weight paths are replaced through `rename` (old path -> new path). */

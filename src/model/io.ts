@@ -11,6 +11,80 @@ export const TEXTURE_VAE_METADATA_KEY = 'textureVae';
 /** Version of the saved format; bumped when the architecture encoded by a config changes meaning. */
 export const TEXTURE_VAE_FORMAT = 1;
 
+/** What a path in a weights manifest may be, as error messages state it. */
+export const WEIGHTS_PATH_RULE =
+  'a file name or a sub-path that stays inside the model\'s folder, such as "weights.bin" or "shards/1.bin" ' +
+  '(no absolute path, URL, backslash, "%", "?", "#" or ":")';
+
+/**
+ * The normal form of a path from a weights manifest ("./shards/../weights.bin" -> "weights.bin"), or an Error
+ * that names `where` (e.g. "model.json: weightsManifest[0].paths[1]") and the rule. Model files come from
+ * strangers, and both the file system and HTTP servers resolve "..", "%2e%2e" and "\\": the rule keeps every
+ * weights file inside the model's folder, on disk (symbolic links are checked by the Node side) and over HTTP.
+ */
+export function normaliseWeightsPath(path: unknown, where: string): string {
+  const refuse = (why: string): never => {
+    throw new Error(
+      `${where} is ${JSON.stringify(path)}, which ${why}; a weights path must be ${WEIGHTS_PATH_RULE}`,
+    );
+  };
+  if (typeof path !== 'string' || path === '') return refuse('is not a file name');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for.
+  if (/[\u0000-\u001f\u007f]/.test(path)) refuse('holds a control character');
+  if (path.includes('\\')) refuse('holds a backslash');
+  if (/[%?#]/.test(path)) refuse('holds "%", "?" or "#", which URLs decode or cut off');
+  if (path.includes(':')) refuse('holds ":" (a URL scheme or a drive)');
+  if (path.startsWith('/')) refuse('is absolute');
+  if (path.endsWith('/')) refuse('ends with "/", so names a folder');
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '..') {
+      if (parts.length === 0) refuse("leaves the model's folder");
+      parts.pop();
+    } else if (part !== '.' && part !== '') {
+      parts.push(part);
+    }
+  }
+  if (parts.length === 0) refuse("names the model's folder, not a file in it");
+  return parts.join('/');
+}
+
+/** A weights manifest group whose paths are in normal form. */
+export interface WeightsGroup {
+  readonly paths: readonly string[];
+  readonly weights: readonly io.WeightsManifestEntry[];
+}
+
+/**
+ * Checks the shape of model.json's weightsManifest (a non-empty array of groups, each with a non-empty `paths`
+ * array and a `weights` array) and every path against WEIGHTS_PATH_RULE, before anything is read or fetched.
+ * `source` names model.json in errors. Returns a copy whose paths are in normal form.
+ */
+export function checkWeightsManifest(manifest: unknown, source: string): WeightsGroup[] {
+  if (!Array.isArray(manifest) || manifest.length === 0) {
+    throw new Error(`${source} has no weightsManifest (a non-empty array of { paths, weights } groups)`);
+  }
+  return manifest.map((group: unknown, i) => {
+    const paths = (group as { paths?: unknown } | null)?.paths;
+    const weights = (group as { weights?: unknown } | null)?.weights;
+    if (!Array.isArray(paths) || paths.length === 0 || !Array.isArray(weights)) {
+      const got = Array.isArray(paths)
+        ? `${paths.length} paths`
+        : `paths ${JSON.stringify(paths) ?? 'undefined'}`;
+      throw new Error(
+        `${source}: weightsManifest[${i}] must have a non-empty "paths" array of file names and a "weights" array, got ${got.slice(0, 80)}`,
+      );
+    }
+    return {
+      ...(group as object),
+      paths: paths.map((path, j) =>
+        normaliseWeightsPath(path, `${source}: weightsManifest[${i}].paths[${j}]`),
+      ),
+      weights: weights as io.WeightsManifestEntry[],
+    };
+  });
+}
+
 const BYTES_PER_ELEMENT: Record<string, number> = {
   float32: 4,
   int32: 4,

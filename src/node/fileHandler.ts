@@ -1,25 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { io } from '@tensorflow/tfjs-core';
+
+import { checkWeightsManifest, weightEntryByteLength } from '../model/io.js';
+import { resolveWeightsFile } from './weightsFile.js';
 
 const MODEL_FILE = 'model.json';
 const WEIGHTS_FILE = 'weights.bin';
-
-const BYTES_PER_ELEMENT: Record<string, number> = {
-  float32: 4,
-  int32: 4,
-  bool: 1,
-  uint8: 1,
-  uint16: 2,
-  float16: 2,
-};
-
-function entryBytes(entry: io.WeightsManifestEntry): number {
-  const dtype = entry.quantization?.dtype ?? entry.dtype;
-  const bytes = BYTES_PER_ELEMENT[dtype];
-  if (bytes === undefined) throw new Error(`weight '${entry.name}' has unsupported dtype '${dtype}'`);
-  return entry.shape.reduce((a, b) => a * b, 1) * bytes;
-}
 
 function toArrayBuffer(data: io.WeightData): ArrayBuffer {
   return Array.isArray(data) ? io.concatenateArrayBuffers(data) : data;
@@ -27,9 +14,11 @@ function toArrayBuffer(data: io.WeightData): ArrayBuffer {
 
 /**
  * A tf.io handler for a folder in Node: `save` writes `model.json` and `weights.bin` (creating the folder),
- * `load` reads them back. Before reading any weights it checks every file of the manifest exists and has
- * exactly the byte count the manifest implies, so a truncated or missing weights file fails with an Error
- * naming the file instead of producing garbage weights.
+ * `load` reads them back. Before reading any weights it checks every path of the manifest against the weights
+ * path rule (see checkWeightsManifest) and that, after symbolic links, the file lies inside `dir`, and that
+ * every file exists and has exactly the byte count the manifest implies, so a hostile model.json reads nothing
+ * outside its folder and a truncated or missing weights file fails with an Error naming the file instead of
+ * producing garbage weights.
  */
 export function fileSystemHandler(dir: string): io.IOHandler {
   if (typeof dir !== 'string' || dir.length === 0)
@@ -71,39 +60,37 @@ export function fileSystemHandler(dir: string): io.IOHandler {
     if (modelJson === null || typeof modelJson !== 'object' || !modelJson.modelTopology) {
       throw new Error(`model file ${modelPath} has no modelTopology: not a tfjs model.json`);
     }
-    return io.getModelArtifactsForJSON(modelJson, async (manifest) => {
-      if (!Array.isArray(manifest)) throw new Error(`model file ${modelPath} has an invalid weightsManifest`);
-      const specs: io.WeightsManifestEntry[] = [];
-      const files: { path: string; size: number }[] = [];
-      for (const group of manifest) {
-        const needed = group.weights.reduce((n, w) => n + entryBytes(w), 0);
-        let size = 0;
-        for (const name of group.paths) {
-          if (basename(name) !== name || name === '..' || name === '.') {
-            throw new Error(`weights path must be a file name inside the model folder, got '${name}'`);
-          }
-          const path = join(dir, name);
-          if (!existsSync(path)) throw new Error(`weights file ${path} is missing`);
-          const fileSize = statSync(path).size;
-          files.push({ path, size: fileSize });
-          size += fileSize;
-        }
-        if (size !== needed) {
-          const why = size < needed ? 'truncated' : 'longer than its manifest';
-          throw new Error(
-            `weights file ${group.paths.map((p) => join(dir, p)).join(', ')} holds ${size} bytes, the manifest needs ${needed}: ${why}`,
-          );
-        }
-        specs.push(...group.weights);
+    const manifest = checkWeightsManifest(modelJson.weightsManifest, modelPath);
+    const specs: io.WeightsManifestEntry[] = [];
+    const files: { path: string; size: number }[] = [];
+    manifest.forEach((group, i) => {
+      const needed = group.weights.reduce((n, w) => n + weightEntryByteLength(w), 0);
+      let size = 0;
+      const shown = group.paths.map((name, j) => {
+        const shownPath = join(dir, name);
+        const path = resolveWeightsFile(dir, name, `${modelPath}: weightsManifest[${i}].paths[${j}]`);
+        if (!path) throw new Error(`weights file ${shownPath} is missing`);
+        const stat = statSync(path);
+        if (!stat.isFile()) throw new Error(`weights file ${shownPath} is not a file`);
+        files.push({ path, size: stat.size });
+        size += stat.size;
+        return shownPath;
+      });
+      if (size !== needed) {
+        const why = size < needed ? 'truncated' : 'longer than its manifest';
+        throw new Error(
+          `weights file ${shown.join(', ')} holds ${size} bytes, the manifest needs ${needed}: ${why}`,
+        );
       }
-      const buffer = new Uint8Array(files.reduce((n, f) => n + f.size, 0));
-      let offset = 0;
-      for (const f of files) {
-        buffer.set(readFileSync(f.path), offset);
-        offset += f.size;
-      }
-      return [specs, buffer.buffer];
+      specs.push(...group.weights);
     });
+    const buffer = new Uint8Array(files.reduce((n, f) => n + f.size, 0));
+    let offset = 0;
+    for (const f of files) {
+      buffer.set(readFileSync(f.path), offset);
+      offset += f.size;
+    }
+    return io.getModelArtifactsForJSONSync(modelJson, specs, buffer.buffer);
   };
 
   return { save, load };

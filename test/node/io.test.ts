@@ -212,7 +212,9 @@ describe('bad model files', () => {
       json.weightsManifest[0].paths = ['../saved/weights.bin'];
     });
     await expect(TextureVae.load(fileSystemHandler(out))).rejects.toThrow(
-      "weights path must be a file name inside the model folder, got '../saved/weights.bin'",
+      `${join(out, 'model.json')}: weightsManifest[0].paths[0] is "../saved/weights.bin", which leaves the model's folder; ` +
+        'a weights path must be a file name or a sub-path that stays inside the model\'s folder, such as "weights.bin" ' +
+        'or "shards/1.bin" (no absolute path, URL, backslash, "%", "?", "#" or ":")',
     );
   });
 

@@ -1,4 +1,5 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterEach, expect, it, vi } from 'vitest';
@@ -21,6 +22,7 @@ async function start(): Promise<{ base: string; devServer: ViteDevServer; dir: s
     ...app("import url from '../models/stone/model.json?vae';\nconsole.log(url);\n"),
     ...handmadeModel('models/stone'),
     'models/stone/other.bin': new Uint8Array([1]),
+    'SECRET.txt': 'the secret',
   });
   server = await createServer({
     root,
@@ -92,4 +94,51 @@ it('reloads the page when model.json changes', async () => {
   await vi.waitFor(() => expect(send).toHaveBeenCalledWith({ type: 'full-reload', path: '*' }), {
     timeout: 10_000,
   });
+});
+
+/** GET `path` exactly as given: fetch() would resolve ".." segments before sending. */
+function rawGet(base: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((done, fail) => {
+    const req = request(`${base}${path}`, { path }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+it('answers 404 for paths that leave the model folder, plain or percent-encoded', async () => {
+  const { base } = await start();
+  const url = await modelUrl(base);
+  const folder = url.slice(0, url.lastIndexOf('/') + 1);
+  for (const path of [
+    '../../SECRET.txt',
+    '..%2f..%2fSECRET.txt',
+    '%2e%2e/%2e%2e/SECRET.txt',
+    '..%5c..%5cSECRET.txt',
+    'shards/../../../SECRET.txt',
+    '%E0%A4%A',
+  ]) {
+    const res = await rawGet(base, `${folder}${path}`);
+    expect([path, res.status]).toEqual([path, 404]);
+    expect(res.body).not.toContain('the secret');
+  }
+});
+
+it('serves only what a valid model.json lists: an edit that points outside is refused, not served', async () => {
+  const { base, dir } = await start();
+  const url = await modelUrl(base);
+  const folder = url.slice(0, url.lastIndexOf('/') + 1);
+  const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+  json.weightsManifest[0].paths = ['../../SECRET.txt'];
+  await writeFile(join(dir, 'model.json'), JSON.stringify(json));
+  for (const path of ['../../SECRET.txt', '..%2f..%2fSECRET.txt', 'model.json', 'weights.bin']) {
+    const res = await rawGet(base, `${folder}${path}`);
+    expect([path, res.status]).toEqual([path, 404]);
+    expect(res.body).toContain(
+      `${join(dir, 'model.json')}: weightsManifest[0].paths[0] is "../../SECRET.txt", which leaves the model's folder`,
+    );
+  }
 });

@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -120,10 +120,84 @@ describe('?vae errors', () => {
     expect(message).toMatch(/m\/model\.json has no weightsManifest/);
   });
 
-  it('rejects an absolute weight path', async () => {
-    const json = JSON.stringify({ weightsManifest: [{ paths: ['/etc/passwd'], weights: [] }] });
-    const message = await buildError({ 'm/model.json': json });
-    expect(message).toContain('weightsManifest[0].paths holds "/etc/passwd"; each path must be relative');
+  const RULE =
+    "a weights path must be a file name or a sub-path that stays inside the model's folder, such as " +
+    '"weights.bin" or "shards/1.bin" (no absolute path, URL, backslash, "%", "?", "#" or ":")';
+  const SAVE_HINT = 'save the model again with TextureVae.save (it writes model.json next to weights.bin)';
+
+  /** A build of `m/model.json` listing `paths`, with a right-sized file outside the model's folder. */
+  async function buildWithPaths(paths: unknown): Promise<{ root: string; message: string }> {
+    const json = JSON.stringify({
+      weightsManifest: [{ paths, weights: [{ name: 'a', shape: [4], dtype: 'float32' }] }],
+    });
+    const root = await project({
+      ...app("import url from '../m/model.json?vae';\nconsole.log(url);\n"),
+      'm/model.json': json,
+      'SECRET.txt': SHARD_A,
+    });
+    try {
+      await buildProject(root, vaeTextures());
+    } catch (e) {
+      return { root, message: (e as Error).message };
+    }
+    throw new Error('the build succeeded');
+  }
+
+  it.each([
+    ['../SECRET.txt', "leaves the model's folder"],
+    ['../../../SECRET.txt', "leaves the model's folder"],
+    ['../../../../etc/passwd', "leaves the model's folder"],
+    ['..%2fSECRET.txt', 'holds "%", "?" or "#", which URLs decode or cut off'],
+    ['..\\SECRET.txt', 'holds a backslash'],
+    ['/etc/passwd', 'is absolute'],
+    ['https://example.com/w.bin', 'holds ":" (a URL scheme or a drive)'],
+  ])('refuses the weight path %j and emits nothing from outside the folder', async (path, why) => {
+    const { root, message } = await buildWithPaths([path]);
+    expect(message).toContain(
+      `${join(root, 'm/model.json')}: weightsManifest[0].paths[0] is ${JSON.stringify(path)}, which ${why}; ` +
+        `${RULE}; ${SAVE_HINT}`,
+    );
+  });
+
+  it('refuses a weights file that is a symbolic link to a file outside the folder', async () => {
+    const root = await project({
+      ...app("import url from '../m/model.json?vae';\nconsole.log(url);\n"),
+      ...handmadeModel('m'),
+      'SECRET.txt': SHARD_A,
+    });
+    await rm(join(root, 'm/weights.bin'));
+    await symlink(join(root, 'SECRET.txt'), join(root, 'm/weights.bin'));
+    await expect(buildProject(root, vaeTextures())).rejects.toThrow(
+      `${join(root, 'm/model.json')}: weightsManifest[0].paths[0] is "weights.bin", which resolves through a ` +
+        `symbolic link to ${await realpath(join(root, 'SECRET.txt'))}, not a file inside the model's folder ` +
+        `${await realpath(join(root, 'm'))}; ${RULE}`,
+    );
+  });
+
+  it('follows a symbolic link that stays inside the folder, and reads "./" paths', async () => {
+    const root = await project({
+      ...app("import url from '../m/model.json?vae';\nconsole.log(url);\n"),
+      ...handmadeModel('m'),
+    });
+    const json = JSON.parse(handmadeModel('m')['m/model.json'] as string);
+    json.weightsManifest[0].paths = ['./link.bin'];
+    await writeFile(join(root, 'm/model.json'), JSON.stringify(json));
+    await symlink(join(root, 'm/weights.bin'), join(root, 'm/link.bin'));
+    const files = await buildProject(root, vaeTextures());
+    const link = [...files.keys()].find((n) => /^assets\/link-[\w-]{8}\.bin$/.test(n));
+    expect(assetBytes(files.get(link as string))).toEqual(SHARD_A);
+  });
+
+  it.each([
+    [undefined, 'paths undefined'],
+    ['weights.bin', 'paths "weights.bin"'],
+    [[], '0 paths'],
+  ])('names a manifest group whose paths are %j', async (paths, got) => {
+    const { root, message } = await buildWithPaths(paths);
+    expect(message).toContain(
+      `${join(root, 'm/model.json')}: weightsManifest[0] must have a non-empty "paths" array of file names ` +
+        `and a "weights" array, got ${got}; ${SAVE_HINT}`,
+    );
   });
 
   it('rejects parameters on ?vae', async () => {
@@ -180,5 +254,33 @@ describe('createContext', () => {
     expect(warnings).toEqual([
       `${join(root, 'm/model.json')} has no modelTopology; TextureVae.load needs a layers model.json as TextureVae.save writes`,
     ]);
+  });
+
+  it('refuses a build whose weights files land in different folders, which TextureVae.load would not fetch', async () => {
+    const root = await project(handmadeModel('m'));
+    const emitted: string[] = [];
+    const host: PluginHost = {
+      error(message: string): never {
+        throw new Error(message);
+      },
+      warn() {},
+      resolve: async (source) => ({ id: join(root, 'm', source) }),
+      emitFile: (file) => {
+        emitted.push(
+          file.fileName ?? (file.name === 'extra.bin' ? 'other/extra.bin' : `assets/${file.name}`),
+        );
+        return String(emitted.length - 1);
+      },
+      getFileName: (ref) => emitted[Number(ref)],
+      addWatchFile() {},
+    };
+    const context = createContext({ cacheDir: join(root, 'cache') });
+    context.configResolved({ root, base: '/', command: 'build' });
+    const id = await context.resolveId(host, './model.json?vae', join(root, 'm', 'main.js'));
+    await expect(context.load(host, id as string)).rejects.toThrow(
+      `${join(root, 'm/model.json')}: the weights files other/extra.bin are emitted outside assets/, the folder ` +
+        'of the first one and of model.json; emit every weights file into one folder ' +
+        '(build.rollupOptions.output.assetFileNames)',
+    );
   });
 });
