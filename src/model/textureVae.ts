@@ -28,6 +28,7 @@ import {
 import { type LatentGrid, latentToTensor, validateLatent } from '../latent/latentGrid.js';
 import { lerpLatent, resizeLatent, sampleLatent, similarLatent, slerpLatent } from '../latent/latentOps.js';
 import { SeededRandom } from '../latent/random.js';
+import { httpModelHandler } from './httpModelHandler.js';
 import { textureVaeMetadata, validateTextureVaeArtifacts } from './io.js';
 import { PaddedConv2D } from './layers/paddedConv2D.js';
 import { registerTextureVaeLayers } from './layers/registerTextureVaeLayers.js';
@@ -149,14 +150,17 @@ export class TextureVae {
   /**
    * Loads a model saved by `save`: a tf.io URL string ('indexeddb://name', 'http://.../model.json', ...) or an
    * IOHandler (in Node: `fileSystemHandler(dir)`). The weights manifest and byte counts are checked against
-   * the architecture of the saved config before any tensor is made.
+   * the architecture of the saved config before any tensor is made. An http(s) URL (or one without a scheme)
+   * is fetched by a handler that refuses weights paths outside the model's folder before fetching them (see
+   * httpModelHandler); an IOHandler passed in fetches its weights itself.
    */
   static async load(source: string | io.IOHandler): Promise<TextureVae> {
     // A string without any scheme is a relative URL fetched over HTTP, as in tf.loadLayersModel.
     const handler =
       typeof source === 'string'
-        ? (io.getLoadHandlers(source)[0] ??
-          (/^[a-z][a-z0-9+.-]*:/i.test(source) ? undefined : io.http(source)))
+        ? io.isHTTPScheme(source) || !/^[a-z][a-z0-9+.-]*:/i.test(source)
+          ? httpModelHandler(source)
+          : io.getLoadHandlers(source)[0]
         : source;
     if (!handler || typeof handler.load !== 'function') {
       throw new Error(

@@ -7,6 +7,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-cpu';
@@ -156,6 +157,81 @@ describe('weights paths in a model folder', () => {
       () => TextureVae.load(fileSystemHandler(text)),
       `${join(text, 'model.json')}: weightsManifest[0] must have a non-empty "paths" array of file names ` +
         'and a "weights" array, got paths "weights.bin"',
+    );
+  });
+});
+
+describe('TextureVae.load over HTTP', () => {
+  let server: Server;
+  let base: string;
+  const requests: string[] = [];
+  const files = new Map<string, Uint8Array | string>();
+
+  beforeAll(async () => {
+    // A plain static server that, like many, decodes and normalises request paths.
+    server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      const path = new URL(decodeURIComponent(req.url ?? '/'), 'http://x').pathname;
+      const body = files.get(path);
+      res.statusCode = body === undefined ? 404 : 200;
+      res.end(body);
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const address = server.address();
+    if (!address || typeof address === 'string') throw new Error('no TCP address');
+    base = `http://127.0.0.1:${address.port}`;
+    files.set('/SECRET.txt', readFileSync(join(root, 'SECRET.txt')));
+    files.set('/models/m/weights.bin', readFileSync(join(dir, 'weights.bin')));
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((done) => server.close(() => done()));
+  });
+
+  function serveModel(paths: unknown): string {
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    json.weightsManifest[0].paths = paths;
+    files.set('/models/m/model.json', JSON.stringify(json));
+    requests.length = 0;
+    return `${base}/models/m/model.json`;
+  }
+
+  test('loads a model whose weights lie next to model.json, keeping the query', async () => {
+    const url = `${serveModel(['./weights.bin'])}?v=2`;
+    const loaded = await TextureVae.load(url);
+    expect(loaded.config.name).toBe('tiny-security');
+    expect(requests).toEqual(['/models/m/model.json?v=2', '/models/m/weights.bin?v=2']);
+    loaded.dispose();
+  });
+
+  test.each([
+    ['../../SECRET.txt', "leaves the model's folder"],
+    ['..%2f..%2fSECRET.txt', 'holds "%", "?" or "#", which URLs decode or cut off'],
+    ['%2e%2e/%2e%2e/SECRET.txt', 'holds "%", "?" or "#", which URLs decode or cut off'],
+    ['..\\..\\SECRET.txt', 'holds a backslash'],
+    ['http://127.0.0.1:1/SECRET.txt', 'holds ":" (a URL scheme or a drive)'],
+  ])('a weights path %j is refused before it is fetched', async (path, why) => {
+    const url = serveModel([path]);
+    await expectRefused(
+      () => TextureVae.load(url),
+      `${url}: weightsManifest[0].paths[0] is ${JSON.stringify(path)}, which ${why}; ${RULE}`,
+    );
+    expect(requests).toEqual(['/models/m/model.json']);
+  });
+
+  test('a manifest group without paths is refused with the group named', async () => {
+    const url = serveModel(undefined);
+    await expectRefused(
+      () => TextureVae.load(url),
+      `${url}: weightsManifest[0] must have a non-empty "paths" array of file names and a "weights" array, got paths undefined`,
+    );
+  });
+
+  test('a missing weights file names its URL', async () => {
+    const url = serveModel(['gone.bin']);
+    await expectRefused(
+      () => TextureVae.load(url),
+      `weights file ${base}/models/m/gone.bin answered HTTP 404`,
     );
   });
 });
