@@ -85,30 +85,104 @@ export function checkWeightsManifest(manifest: unknown, source: string): Weights
   });
 }
 
-const BYTES_PER_ELEMENT: Record<string, number> = {
-  float32: 4,
-  int32: 4,
-  bool: 1,
-  uint8: 1,
-  uint16: 2,
-  float16: 2,
-};
+const QUANTIZED_BYTES: Readonly<Record<string, number>> = { uint8: 1, uint16: 2, float16: 2 };
+const ALLOWED_DTYPES = 'float32, or float32 quantized to uint8, uint16 or float16';
 
-/** Bytes one manifest entry occupies in the weights data (its quantized size when quantized). */
+/**
+ * Bytes one manifest entry occupies in the weights data (its quantized size when quantized). Throws unless the
+ * entry is a float32 weight, stored as is or quantized to uint8 / uint16 (with finite scale and min) or
+ * float16: every weight of a TextureVae is float32, and any other dtype would fail inside tfjs.
+ */
 export function weightEntryByteLength(entry: io.WeightsManifestEntry): number {
-  const dtype = entry.quantization?.dtype ?? entry.dtype;
-  const bytes = BYTES_PER_ELEMENT[dtype];
-  if (bytes === undefined) {
+  const name = `'${String(entry?.name)}'`;
+  const shape: unknown = entry?.shape;
+  if (!Array.isArray(shape) || !shape.every((n) => Number.isInteger(n) && n >= 0)) {
     throw new Error(
-      `weight '${entry.name}' has dtype '${dtype}'; allowed: float32, or uint8/uint16/float16 quantized`,
+      `weight ${name} has shape ${JSON.stringify(shape)?.slice(0, 60)}; a shape is an array of integers >= 0`,
     );
   }
-  return entry.shape.reduce((a, b) => a * b, 1) * bytes;
+  const quantization: unknown = entry.quantization;
+  const quantized = Object.hasOwn(entry, 'quantization');
+  const stored = quantized ? (quantization as { dtype?: unknown } | null)?.dtype : entry.dtype;
+  const bytes = quantized ? QUANTIZED_BYTES[String(stored)] : stored === 'float32' ? 4 : undefined;
+  if (entry.dtype !== 'float32' || bytes === undefined) {
+    const what = quantized
+      ? `dtype '${String(entry.dtype)}' quantized to '${String(stored)}'`
+      : `dtype '${String(entry.dtype)}'`;
+    throw new Error(`weight ${name} has ${what}; allowed: ${ALLOWED_DTYPES}`);
+  }
+  if (stored === 'uint8' || stored === 'uint16') {
+    const { scale, min } = quantization as { scale?: unknown; min?: unknown };
+    if (
+      typeof scale !== 'number' ||
+      typeof min !== 'number' ||
+      !Number.isFinite(scale) ||
+      !Number.isFinite(min)
+    ) {
+      throw new Error(
+        `weight ${name} is quantized to ${stored} without a finite scale and min (got scale ${JSON.stringify(scale)}, min ${JSON.stringify(min)})`,
+      );
+    }
+  }
+  return shape.reduce((a: number, b: number) => a * b, 1) * bytes;
 }
 
 /** Total bytes of weight data, whether one buffer or a list of shards. */
 export function weightDataByteLength(data: io.WeightData): number {
   return Array.isArray(data) ? data.reduce((n, b) => n + b.byteLength, 0) : data.byteLength;
+}
+
+function oneBuffer(data: io.WeightData): ArrayBuffer {
+  if (!Array.isArray(data)) return data;
+  const out = new Uint8Array(weightDataByteLength(data));
+  let offset = 0;
+  for (const part of data) {
+    out.set(new Uint8Array(part), offset);
+    offset += part.byteLength;
+  }
+  return out.buffer;
+}
+
+/**
+ * Throws an Error naming the first weight whose values are not all finite. A NaN or infinite weight decodes
+ * to black or garbage everywhere; the check reads the stored values (or the range a quantization maps to)
+ * before any tensor exists.
+ */
+function checkFiniteWeights(specs: readonly io.WeightsManifestEntry[], data: ArrayBuffer): void {
+  let offset = 0;
+  for (const spec of specs) {
+    const length = weightEntryByteLength(spec);
+    const count = spec.shape.reduce((a, b) => a * b, 1);
+    const q = spec.quantization;
+    const view = <T>(make: (b: ArrayBuffer, at: number, n: number) => T, align: number): T =>
+      offset % align === 0 ? make(data, offset, count) : make(data.slice(offset, offset + length), 0, count);
+    let bad = -1;
+    if (!q) {
+      const values = view((b, at, n) => new Float32Array(b, at, n), 4);
+      for (let i = 0; i < count && bad < 0; i++) if (!Number.isFinite(values[i])) bad = i;
+    } else if (q.dtype === 'float16') {
+      const halves = view((b, at, n) => new Uint16Array(b, at, n), 2);
+      // All exponent bits set: infinity or NaN.
+      for (let i = 0; i < count && bad < 0; i++) if ((halves[i] & 0x7c00) === 0x7c00) bad = i;
+    } else {
+      // Dequantized values v * scale + min are float32 and monotonic in v: both ends finite means all are.
+      const { scale, min } = q as { scale: number; min: number };
+      const top = q.dtype === 'uint8' ? 255 : 65535;
+      if (count > 0 && !Number.isFinite(Math.fround(scale * top + min))) {
+        throw new Error(
+          `weight '${spec.name}' is quantized with scale ${scale} and min ${min}, which map to values beyond ` +
+            "float32's range; a model's weights must be finite",
+        );
+      }
+    }
+    if (bad >= 0) {
+      throw new Error(
+        `weight '${spec.name}' holds a NaN or infinite value (at index ${bad}); a model's weights must be ` +
+          'finite: was it saved after training diverged?',
+      );
+    }
+    offset += length;
+  }
 }
 
 /** The metadata a saved TextureVae carries in model.json. */
@@ -118,8 +192,9 @@ export function textureVaeMetadata(config: Readonly<TextureVaeConfig>): Record<s
 
 /**
  * Checks loaded artifacts against the architecture their config describes, before any tensor exists: a
- * TextureVae config in the metadata, a layers-model topology, a weights manifest with exactly the expected
- * names and shapes, and weight data of exactly the manifest's byte count. Returns the validated config.
+ * TextureVae config in the metadata, a layers-model topology, a weights manifest with exactly the expected names and shapes, float32 dtypes (or
+ * their uint8 / uint16 / float16 quantization), weight data of exactly the manifest's byte count, and only
+ * finite weight values. Returns the validated config.
  */
 export function validateTextureVaeArtifacts(artifacts: io.ModelArtifacts): Readonly<TextureVaeConfig> {
   const meta = artifacts.userDefinedMetadata?.[TEXTURE_VAE_METADATA_KEY] as
@@ -151,6 +226,15 @@ export function validateTextureVaeArtifacts(artifacts: io.ModelArtifacts): Reado
   const seen = new Set<string>();
   const problems: string[] = [];
   for (const spec of specs) {
+    if (
+      typeof spec !== 'object' ||
+      spec === null ||
+      typeof spec.name !== 'string' ||
+      !Array.isArray(spec.shape)
+    ) {
+      problems.push(`entry ${JSON.stringify(spec)?.slice(0, 60)} is not a { name, shape, dtype } object`);
+      continue;
+    }
     const shape = expected.get(spec.name);
     if (!shape) {
       problems.push(`unexpected weight '${spec.name}'`);
@@ -183,5 +267,6 @@ export function validateTextureVaeArtifacts(artifacts: io.ModelArtifacts): Reado
       got < needed ? 'the weights file is truncated' : 'the weights file is longer than its manifest';
     throw new Error(`weight data holds ${got} bytes, the manifest needs ${needed}: ${why}`);
   }
+  checkFiniteWeights(specs, oneBuffer(artifacts.weightData));
   return config;
 }

@@ -28,10 +28,12 @@ const TINY = {
 const RULE =
   'a weights path must be a file name or a sub-path that stays inside the model\'s folder, such as "weights.bin" ' +
   'or "shards/1.bin" (no absolute path, URL, backslash, "%", "?", "#" or ":")';
+const DTYPES = 'allowed: float32, or float32 quantized to uint8, uint16 or float16';
 
 let root: string;
 let vae: TextureVae;
 let dir: string;
+let artifacts: tf.io.ModelArtifacts;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -41,6 +43,12 @@ beforeAll(async () => {
   await vae.save(fileSystemHandler(dir));
   // Right-sized bytes outside every model folder: a path or link that reached them would load them.
   writeFileSync(join(root, 'SECRET.txt'), readFileSync(join(dir, 'weights.bin')));
+  await vae.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
 });
 
 afterAll(() => {
@@ -232,6 +240,140 @@ describe('TextureVae.load over HTTP', () => {
     await expectRefused(
       () => TextureVae.load(url),
       `weights file ${base}/models/m/gone.bin answered HTTP 404`,
+    );
+  });
+});
+
+describe('manifest dtypes', () => {
+  test.each(['int32', 'bool', 'string', 'complex64'])(
+    'a float32 weight saved as %s is refused',
+    async (dtype) => {
+      const weightSpecs = (artifacts.weightSpecs ?? []).map((w, i) =>
+        i === 0 ? { ...w, dtype: dtype as 'float32' } : w,
+      );
+      await expectRefused(
+        () => TextureVae.load(tf.io.fromMemory({ ...artifacts, weightSpecs })),
+        `weight 'decoder_conv_0/kernel' has dtype '${dtype}'; ${DTYPES}`,
+      );
+    },
+  );
+
+  test('int32 in a model folder (the byte count matches float32) is refused', async () => {
+    const out = variant('int32', (json) => {
+      json.weightsManifest[0].weights[0].dtype = 'int32';
+    });
+    await expectRefused(
+      () => TextureVae.load(fileSystemHandler(out)),
+      `weight 'decoder_conv_0/kernel' has dtype 'int32'; ${DTYPES}`,
+    );
+  });
+
+  /** The artifacts with weight `index` (float32) stored as `bytes` under `quantization`. */
+  function quantized(
+    index: number,
+    quantization: tf.io.WeightsManifestEntry['quantization'],
+    bytes: (values: Float32Array) => Uint8Array,
+  ): tf.io.ModelArtifacts {
+    const specs = artifacts.weightSpecs ?? [];
+    const data = new Uint8Array(artifacts.weightData as ArrayBuffer);
+    let offset = 0;
+    const parts: Uint8Array[] = [];
+    specs.forEach((spec, i) => {
+      const size = spec.shape.reduce((a, b) => a * b, 1) * 4;
+      const part = data.slice(offset, offset + size);
+      parts.push(i === index ? bytes(new Float32Array(part.buffer)) : part);
+      offset += size;
+    });
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return {
+      ...artifacts,
+      weightSpecs: specs.map((w, i) => (i === index ? { ...w, quantization } : w)),
+      weightData: out.buffer,
+    };
+  }
+
+  test('uint8, uint16 and float16 quantization of a float32 weight load', async () => {
+    const before = tf.memory().numTensors;
+    // decoder_conv_0/bias: every value maps to 0.5.
+    for (const [dtype, width] of [
+      ['uint8', 1],
+      ['uint16', 2],
+    ] as const) {
+      const loaded = await TextureVae.load(
+        tf.io.fromMemory(
+          quantized(1, { dtype, scale: 0.25, min: 0 }, (v) =>
+            new Uint8Array(v.length * width).fill(dtype === 'uint8' ? 2 : 0),
+          ),
+        ),
+      );
+      loaded.dispose();
+    }
+    const half = quantized(
+      1,
+      { dtype: 'float16' },
+      (v) => new Uint8Array(new Uint16Array(v.length).fill(0x3800).buffer),
+    );
+    const loaded = await TextureVae.load(tf.io.fromMemory(half));
+    const bias = loaded.trainableVariables.find(
+      (w) => w.name.includes('decoder_conv_0') && w.name.includes('bias'),
+    );
+    expect(Array.from(bias?.dataSync() ?? [])).toEqual(new Array(12).fill(0.5));
+    loaded.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test('quantization of a weight that is not float32, or without scale and min, is refused', async () => {
+    const bytes = (v: Float32Array) => new Uint8Array(v.length);
+    const int = quantized(1, { dtype: 'uint8', scale: 1, min: 0 }, bytes);
+    int.weightSpecs = int.weightSpecs?.map((w, i) => (i === 1 ? { ...w, dtype: 'int32' } : w));
+    await expectRefused(
+      () => TextureVae.load(tf.io.fromMemory(int)),
+      `weight 'decoder_conv_0/bias' has dtype 'int32' quantized to 'uint8'; ${DTYPES}`,
+    );
+    await expectRefused(
+      () => TextureVae.load(tf.io.fromMemory(quantized(1, { dtype: 'uint8' }, bytes))),
+      "weight 'decoder_conv_0/bias' is quantized to uint8 without a finite scale and min (got scale undefined, min undefined)",
+    );
+    await expectRefused(
+      () =>
+        TextureVae.load(
+          tf.io.fromMemory(quantized(1, { dtype: 'int8' as 'uint8', scale: 1, min: 0 }, bytes)),
+        ),
+      `weight 'decoder_conv_0/bias' has dtype 'float32' quantized to 'int8'; ${DTYPES}`,
+    );
+  });
+});
+
+describe('non-finite weights', () => {
+  test.each([
+    [Number.NaN, 5],
+    [Number.POSITIVE_INFINITY, 0],
+    [Number.NEGATIVE_INFINITY, 107],
+  ])('%d in weights.bin is refused, naming the weight', async (value, index) => {
+    const out = variant(`nonfinite-${index}`, () => {});
+    const bytes = readFileSync(join(out, 'weights.bin'));
+    new DataView(bytes.buffer, bytes.byteOffset).setFloat32(index * 4, value, true);
+    writeFileSync(join(out, 'weights.bin'), bytes);
+    await expectRefused(
+      () => TextureVae.load(fileSystemHandler(out)),
+      `weight 'decoder_conv_0/kernel' holds a NaN or infinite value (at index ${index}); a model's weights must be ` +
+        'finite: was it saved after training diverged?',
+    );
+  });
+
+  test('a NaN in a later weight, or in float16 data, or a quantization range beyond float32', async () => {
+    const data = new Float32Array((artifacts.weightData as ArrayBuffer).slice(0));
+    // decoder_conv_0/kernel has 3*3*4*12 = 432 values; the bias follows.
+    data[432 + 3] = Number.NaN;
+    await expectRefused(
+      () => TextureVae.load(tf.io.fromMemory({ ...artifacts, weightData: data.buffer })),
+      "weight 'decoder_conv_0/bias' holds a NaN or infinite value (at index 3); a model's weights must be finite: " +
+        'was it saved after training diverged?',
     );
   });
 });
