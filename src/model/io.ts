@@ -5,6 +5,7 @@ import {
   type TextureVaeConfig,
   textureVaeWeightShapes,
 } from './textureVaeConfig.js';
+import { checkTextureVaeTopology } from './textureVaeTopology.js';
 
 /** The key of model.json's userDefinedMetadata under which a TextureVae stores its config. */
 export const TEXTURE_VAE_METADATA_KEY = 'textureVae';
@@ -192,7 +193,8 @@ export function textureVaeMetadata(config: Readonly<TextureVaeConfig>): Record<s
 
 /**
  * Checks loaded artifacts against the architecture their config describes, before any tensor exists: a
- * TextureVae config in the metadata, a layers-model topology, a weights manifest with exactly the expected names and shapes, float32 dtypes (or
+ * TextureVae config in the metadata, a layers-model topology equal to the one the config describes (see
+ * checkTextureVaeTopology), a weights manifest with exactly the expected names and shapes, float32 dtypes (or
  * their uint8 / uint16 / float16 quantization), weight data of exactly the manifest's byte count, and only
  * finite weight values. Returns the validated config.
  */
@@ -254,6 +256,8 @@ export function validateTextureVaeArtifacts(artifacts: io.ModelArtifacts): Reado
       `weights manifest does not match the TextureVae architecture of its config: ${shown}${more}`,
     );
   }
+
+  checkTextureVaeTopology(artifacts.modelTopology, config);
 
   const needed = specs.reduce((n, s) => n + weightEntryByteLength(s), 0);
   if (artifacts.weightData == null) {

@@ -21,7 +21,6 @@ import {
   type LayersModel,
   layers,
   model as layersModel,
-  loadLayersModel,
   type SymbolicTensor,
 } from '@tensorflow/tfjs-layers';
 
@@ -45,35 +44,66 @@ import {
 const LOG_VAR_MIN = -20;
 const LOG_VAR_MAX = 10;
 
-/** Builds the one layers model holding both halves: inputs [image, latent], outputs [moments, image]. */
+/**
+ * Builds the one layers model holding both halves: inputs [image, latent], outputs [moments, image]. If
+ * anything throws part way, the weights of the layers built so far are disposed.
+ */
 function buildModel(config: Readonly<TextureVaeConfig>): LayersModel {
   registerTextureVaeLayers();
   const padding = config.tileable ? 'circular' : 'zeros';
-  const image = input({ shape: [null, null, config.outputChannels], name: 'image' });
-  const latent = input({ shape: [null, null, config.latentChannels], name: 'latent' });
-  let x = image;
-  let y = latent;
-  for (const spec of textureVaeLayerSpecs(config)) {
-    const conv = new PaddedConv2D({
-      name: spec.name,
-      filters: spec.filters,
-      kernelSize: spec.kernelSize,
-      strides: spec.strides,
-      padding,
-      activation: spec.activation,
-    });
-    if (spec.part === 'encoder') {
-      x = conv.apply(x) as SymbolicTensor;
-    } else {
-      if (spec.upsampleBefore) {
-        y = layers
-          .upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${spec.name}_upsample` })
-          .apply(y) as SymbolicTensor;
+  const built: PaddedConv2D[] = [];
+  try {
+    const image = input({ shape: [null, null, config.outputChannels], name: 'image' });
+    const latent = input({ shape: [null, null, config.latentChannels], name: 'latent' });
+    let x = image;
+    let y = latent;
+    for (const spec of textureVaeLayerSpecs(config)) {
+      const conv = new PaddedConv2D({
+        name: spec.name,
+        filters: spec.filters,
+        kernelSize: spec.kernelSize,
+        strides: spec.strides,
+        padding,
+        activation: spec.activation,
+      });
+      built.push(conv);
+      if (spec.part === 'encoder') {
+        x = conv.apply(x) as SymbolicTensor;
+      } else {
+        if (spec.upsampleBefore) {
+          y = layers
+            .upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${spec.name}_upsample` })
+            .apply(y) as SymbolicTensor;
+        }
+        y = conv.apply(y) as SymbolicTensor;
       }
-      y = conv.apply(y) as SymbolicTensor;
     }
+    return layersModel({ inputs: [image, latent], outputs: [x, y], name: 'texture_vae' });
+  } catch (e) {
+    for (const layer of built) for (const weight of layer.weights) weight.dispose();
+    throw e;
   }
-  return layersModel({ inputs: [image, latent], outputs: [x, y], name: 'texture_vae' });
+}
+
+/**
+ * The model of validated artifacts: built from the config (whose topology the artifacts were checked to
+ * match), then given the decoded weights. Decoding and assignment are synchronous inside one tidy, so a
+ * failure at any step leaves no tensor behind.
+ */
+function modelFromArtifacts(config: Readonly<TextureVaeConfig>, artifacts: io.ModelArtifacts): LayersModel {
+  const model = buildModel(config);
+  try {
+    tidy(() => {
+      const weights = io.decodeWeights(artifacts.weightData as io.WeightData, artifacts.weightSpecs ?? []);
+      for (const spec of textureVaeLayerSpecs(config)) {
+        model.getLayer(spec.name).setWeights([weights[`${spec.name}/kernel`], weights[`${spec.name}/bias`]]);
+      }
+    });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
 }
 
 function isPixelImage(value: unknown): value is PixelImage {
@@ -149,10 +179,11 @@ export class TextureVae {
 
   /**
    * Loads a model saved by `save`: a tf.io URL string ('indexeddb://name', 'http://.../model.json', ...) or an
-   * IOHandler (in Node: `fileSystemHandler(dir)`). The weights manifest and byte counts are checked against
-   * the architecture of the saved config before any tensor is made. An http(s) URL (or one without a scheme)
-   * is fetched by a handler that refuses weights paths outside the model's folder before fetching them (see
-   * httpModelHandler); an IOHandler passed in fetches its weights itself.
+   * IOHandler (in Node: `fileSystemHandler(dir)`). The topology, weights manifest, dtypes, byte counts and
+   * weight values are checked against the architecture of the saved config before any tensor is made (see
+   * validateTextureVaeArtifacts), and a load that fails leaves no tensor behind. An http(s) URL (or one without
+   * a scheme) is fetched by a handler that refuses weights paths outside the model's folder before fetching
+   * them (see httpModelHandler); an IOHandler passed in fetches its weights itself.
    */
   static async load(source: string | io.IOHandler): Promise<TextureVae> {
     // A string without any scheme is a relative URL fetched over HTTP, as in tf.loadLayersModel.
@@ -171,9 +202,13 @@ export class TextureVae {
     }
     const artifacts = await handler.load();
     const config = validateTextureVaeArtifacts(artifacts);
-    registerTextureVaeLayers();
-    const model = await loadLayersModel(io.fromMemory(artifacts));
-    return new TextureVae(config, model, 0x5eed);
+    const model = modelFromArtifacts(config, artifacts);
+    try {
+      return new TextureVae(config, model, 0x5eed);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
   }
 
   /** Saves model.json (topology, config, weights manifest) and the weights through tf.io. */

@@ -12,9 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 
+import { PaddedConv2D } from '../../src/model/layers/paddedConv2D.js';
 import { TextureVae } from '../../src/model/textureVae.js';
+import type { TextureVaeConfig } from '../../src/model/textureVaeConfig.js';
+import { textureVaeTopology } from '../../src/model/textureVaeTopology.js';
 import { fileSystemHandler } from '../../src/node/fileHandler.js';
 
 const TINY = {
@@ -28,6 +31,7 @@ const TINY = {
 const RULE =
   'a weights path must be a file name or a sub-path that stays inside the model\'s folder, such as "weights.bin" ' +
   'or "shards/1.bin" (no absolute path, URL, backslash, "%", "?", "#" or ":")';
+const TOPOLOGY = 'model.json topology does not match the TextureVae architecture of its config: ';
 const DTYPES = 'allowed: float32, or float32 quantized to uint8, uint16 or float16';
 
 let root: string;
@@ -57,8 +61,16 @@ afterAll(() => {
 });
 
 interface SavedJson {
+  modelTopology: { config: { layers: Layer[] } };
   weightsManifest: { paths: unknown; weights: { name: string; dtype: string }[] }[];
 }
+interface Layer {
+  name: string;
+  class_name: string;
+  config: Record<string, unknown>;
+  inbound_nodes: unknown[];
+}
+
 /** A copy of the saved folder whose model.json went through `edit`; without weights.bin when `weights` is false. */
 function variant(name: string, edit: (json: SavedJson) => void, weights = true): string {
   const out = join(root, name);
@@ -68,6 +80,19 @@ function variant(name: string, edit: (json: SavedJson) => void, weights = true):
   writeFileSync(join(out, 'model.json'), JSON.stringify(json));
   if (weights) writeFileSync(join(out, 'weights.bin'), readFileSync(join(dir, 'weights.bin')));
   return out;
+}
+
+/** The saved artifacts with a deep-copied topology passed through `edit`. */
+function withTopology(edit: (layers: Layer[]) => void): tf.io.ModelArtifacts {
+  const topology = structuredClone(artifacts.modelTopology) as SavedJson['modelTopology'];
+  edit(topology.config.layers);
+  return { ...artifacts, modelTopology: topology };
+}
+
+function layer(layers: Layer[], name: string): Layer {
+  const found = layers.find((l) => l.name === name);
+  if (!found) throw new Error(`no layer ${name}`);
+  return found;
 }
 
 /** Expects `load` to reject with exactly `message` and to leave the tensor count as it was. */
@@ -375,5 +400,138 @@ describe('non-finite weights', () => {
       "weight 'decoder_conv_0/bias' holds a NaN or infinite value (at index 3); a model's weights must be finite: " +
         'was it saved after training diverged?',
     );
+  });
+});
+
+describe('model topology', () => {
+  test.each([
+    [
+      'filters 400000',
+      (layers: Layer[]) => {
+        layer(layers, 'decoder_conv_0').config.filters = 400000;
+      },
+      "layer 'decoder_conv_0' has filters 400000, the architecture needs 12",
+    ],
+    [
+      'a kernel size',
+      (layers: Layer[]) => {
+        layer(layers, 'encoder_down_2').config.kernel_size = 99;
+      },
+      "layer 'encoder_down_2' has kernel_size 99, the architecture needs 3",
+    ],
+    [
+      'strides',
+      (layers: Layer[]) => {
+        layer(layers, 'encoder_down_1').config.strides = 1;
+      },
+      "layer 'encoder_down_1' has strides 1, the architecture needs 2",
+    ],
+    [
+      'an activation',
+      (layers: Layer[]) => {
+        layer(layers, 'decoder_output').config.activation = 'relu';
+      },
+      'layer \'decoder_output\' has activation "relu", the architecture needs "sigmoid"',
+    ],
+    [
+      'a layer class',
+      (layers: Layer[]) => {
+        layer(layers, 'decoder_conv_0').class_name = 'Conv2D';
+      },
+      'layer \'decoder_conv_0\' has class_name "Conv2D", the architecture needs "PaddedConv2D"',
+    ],
+    [
+      'an extra config field',
+      (layers: Layer[]) => {
+        layer(layers, 'encoder_conv_0').config.kernel_regularizer = { class_name: 'L2' };
+      },
+      'layer \'encoder_conv_0\' has an unexpected field "kernel_regularizer"',
+    ],
+    [
+      'an unknown layer',
+      (layers: Layer[]) => {
+        layers.push({ name: 'huge', class_name: 'Dense', config: { units: 1e9 }, inbound_nodes: [] });
+      },
+      'unknown layer "huge" of class "Dense"',
+    ],
+    [
+      'a removed layer',
+      (layers: Layer[]) => {
+        layers.splice(layers.indexOf(layer(layers, 'decoder_up_1_upsample')), 1);
+      },
+      "layer 'decoder_up_1_upsample' is missing",
+    ],
+    [
+      'rewired inputs',
+      (layers: Layer[]) => {
+        layer(layers, 'decoder_output').inbound_nodes = [[['latent', 0, 0, {}]]];
+      },
+      'layer \'decoder_output\' has inbound_nodes [[["latent",0,0,{}]]], the architecture needs [[["decoder_up_2",0,0,{}]]]',
+    ],
+  ])('an edited %s is refused before any variable exists', async (_, edit, problem) => {
+    await expectRefused(() => TextureVae.load(tf.io.fromMemory(withTopology(edit))), `${TOPOLOGY}${problem}`);
+  });
+
+  test('filters 400000 in a model folder is refused without allocating', async () => {
+    const out = variant('wide', (json) => {
+      layer(json.modelTopology.config.layers, 'decoder_conv_0').config.filters = 400000;
+    });
+    const bytes = tf.memory().numBytes;
+    await expectRefused(
+      () => TextureVae.load(fileSystemHandler(out)),
+      `${TOPOLOGY}layer 'decoder_conv_0' has filters 400000, the architecture needs 12`,
+    );
+    expect(tf.memory().numBytes).toBe(bytes);
+  });
+
+  test.each<Partial<TextureVaeConfig>>([
+    TINY,
+    {},
+    {
+      stride: 2,
+      encoderWidths: [4, 6],
+      decoderWidths: [5, 3],
+      tileable: false,
+      outputChannels: 4,
+      latentChannels: 2,
+    },
+  ])('the expected topology is the one a built model saves (%j)', async (config) => {
+    const model = TextureVae.create(config);
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        saved = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    model.dispose();
+    const topology = saved?.modelTopology as { class_name: string; config: { layers: Layer[] } };
+    const expected = textureVaeTopology(model.config);
+    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+    expect(topology.class_name).toBe('Model');
+    expect({ ...topology.config, layers: [...topology.config.layers].sort(byName) }).toEqual({
+      ...expected,
+      layers: [...expected.layers].sort(byName),
+    });
+  });
+});
+
+describe('a failed load', () => {
+  test('a throw while weights are set disposes every tensor made so far', async () => {
+    let calls = 0;
+    const setWeights = PaddedConv2D.prototype.setWeights;
+    const spy = vi.spyOn(PaddedConv2D.prototype, 'setWeights').mockImplementation(function (
+      this: PaddedConv2D,
+      weights,
+    ) {
+      if (++calls === 4) throw new Error('setWeights failed');
+      setWeights.call(this, weights);
+    });
+    try {
+      await expectRefused(() => TextureVae.load(tf.io.fromMemory(artifacts)), 'setWeights failed');
+      expect(calls).toBe(4);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
