@@ -23,6 +23,7 @@ import {
 } from '@babylonjs/core';
 import type { LatentGrid } from '../latent/latentGrid.js';
 import { validateLatent } from '../latent/latentGrid.js';
+import { checkSeed, offsetSeed } from '../latent/random.js';
 import type { TextureVae } from '../model/textureVae.js';
 import { getVaeModel } from '../textures/vaeModelRegistry.js';
 import { VaeProceduralTexture, type VaeProceduralTextureOptions } from '../textures/vaeProceduralTexture.js';
@@ -39,7 +40,7 @@ export interface VaeMaterialSourceOptions {
   size?: number;
   /** The first latent; a grid of model.latentSize(size, size) cells (default: a prior sample of `seed`). */
   latent?: LatentGrid;
-  /** Seed of the first prior sample and of `resample()` without a seed (default: 0). */
+  /** Seed of the first prior sample and of `resample()` without a seed, an integer from 0 to 2^32 - 1 (default: 0). */
   seed?: number;
   /** Temperature of prior samples (default: 1). */
   temperature?: number;
@@ -203,7 +204,7 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     }
     if (model.isDisposed) throw new Error('the TextureVae given to the VAE material has been disposed');
     const size = options.size ?? 256;
-    const seed = options.seed ?? 0;
+    const seed = checkSeed(options.seed ?? 0);
     const temperature = options.temperature ?? 1;
     const normalStrength = options.normalStrength ?? 0;
     const latent = options.latent ?? model.sample({ width: size, height: size, seed, temperature });
@@ -275,8 +276,10 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
   resample(options: { seed?: number; temperature?: number; duration?: number } = {}): Promise<void> {
     const model = this._requireSource();
     const o = this._sourceOptions as NonNullable<typeof this._sourceOptions>;
+    const seed =
+      options.seed !== undefined ? checkSeed(options.seed) : offsetSeed(o.seed, 1 + this._seedCounter++);
     if (options.temperature !== undefined) this.temperature = options.temperature;
-    o.seed = options.seed ?? o.seed + 1 + this._seedCounter++;
+    o.seed = seed;
     const latent = model.sample({ width: o.size, height: o.size, seed: o.seed, temperature: o.temperature });
     return this.setLatent(latent, { duration: options.duration });
   }
@@ -284,7 +287,10 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
   /** A variation of the current latent: amount 0 is the same, 1 an unrelated sample. */
   similar(amount: number, options: { seed?: number; duration?: number } = {}): Promise<void> {
     const model = this._requireSource();
-    const seed = options.seed ?? (this._sourceOptions?.seed ?? 0) + 1000 + this._seedCounter++;
+    const seed =
+      options.seed !== undefined
+        ? checkSeed(options.seed)
+        : offsetSeed(this._sourceOptions?.seed ?? 0, 1000 + this._seedCounter++);
     return this.setLatent(model.similar(this._latent as LatentGrid, amount, seed), {
       duration: options.duration,
     });

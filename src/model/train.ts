@@ -1,5 +1,6 @@
 import { dispose, keep, type Scalar, type Tensor, train, variableGrads } from '@tensorflow/tfjs-core';
 
+import { checkSeed } from '../latent/random.js';
 import { type ExemplarSource, toExemplars } from './exemplars.js';
 import { PatchSampler } from './patches.js';
 import type { TextureVae } from './textureVae.js';
@@ -42,7 +43,7 @@ export interface TrainOptions {
   learningRate?: number;
   /** Steps over which the KL weight ramps linearly from 0 to vae.config.beta (default: 10% of steps). */
   warmupSteps?: number;
-  /** Seed of the patch crops and the reparameterisation noise (default: 0). */
+  /** Seed of the patch crops and the reparameterisation noise, an integer from 0 to 2^32 - 1 (default: 0). */
   seed?: number;
   /** Stops training after the step in progress; the promise then resolves with `aborted: true`. */
   signal?: AbortSignal;
@@ -122,8 +123,7 @@ function resolveOptions(vae: TextureVae, options: TrainOptions): ResolvedTrainOp
   }
   if (options.scope !== undefined && typeof options.scope !== 'function')
     throw new Error('scope must be a function');
-  const seed = options.seed ?? 0;
-  if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
+  const seed = checkSeed(options.seed ?? 0);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new Error('onProgress must be a function');
   }
