@@ -98,6 +98,22 @@ describe('VaeMaterialPlugin on a NullEngine: a refused source leaves the working
     await expectStillWorking(before);
   });
 
+  test('named materials are own keys only', () => {
+    const materials = { bricks: model.sample({ width: 16, height: 16, seed: 1 }) };
+    const materialCount = scene.materials.length;
+    for (const name of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+      expect(() => createVaeMaterial(scene, { model, size: 16, materials, material: name })).toThrow(
+        `unknown material '${name}'; allowed: bricks`,
+      );
+    }
+    expect(scene.materials.length).toBe(materialCount);
+    const bricks = createVaeMaterial(scene, { model, size: 16, materials, material: 'bricks' });
+    expect(Array.from(VaeMaterialPlugin.get(bricks)?.latent?.data ?? [])).toEqual(
+      Array.from(materials.bricks.data),
+    );
+    bricks.dispose();
+  });
+
   test('parse checks the stored source before it touches the material or copies the latent', async () => {
     const json = JSON.parse(JSON.stringify(plugin.serialize()));
     const before = snapshot();
