@@ -17,7 +17,7 @@ import { offsetSeed, SeededRandom } from '../src/latent/random.js';
 import type { PixelImage } from '../src/model/pixelImage.js';
 import type { TextureVae } from '../src/model/textureVae.js';
 import { readPng } from '../src/node/png.js';
-import { checkModelArg, integer, loadModelArg } from './args.js';
+import { checkModelArg, integer, loadModelArg, seedOption } from './args.js';
 import { formatSeconds, ProgressBar } from './progress.js';
 
 const help = `usage: babylon-vae-textures eval --images <dir> [options]
@@ -39,7 +39,7 @@ options:
   --size <px>            side of the generated textures, a multiple of the stride, at least 56 and smaller
                          than every exemplar (default: 256)
   --limit <n>            evaluate only the first n images, by name (default: all)
-  --seed <n>             seed of every crop, sample and projection (default: 0)
+  --seed <n>             seed of every crop, sample and projection, 0..4294967295 (default: 0)
   --pca-crops <n>        crops the PCA baseline is fitted on; its cost grows with n^3 (default: 1.5 k + 2 for
                          k components)
   --quick                fewer crops, samples, patches and PCA crops (at most 96), for smoke tests
@@ -371,7 +371,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!values.images) throw new Error('--images <dir> is required (a folder of exemplar PNGs)');
   const size = integer('size', values.size, 256);
-  const seed = integer('seed', values.seed, 0);
+  const seed = seedOption(values.seed);
   const limit = integer('limit', values.limit, Number.MAX_SAFE_INTEGER);
   const pcaCrops =
     values['pca-crops'] === undefined ? undefined : integer('pca-crops', values['pca-crops'], 0);
