@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { AtlasLayoutKind } from '../src/atlas/atlasLayout.js';
 import { bakeAtlas, planAtlas } from '../src/atlas/bakeAtlas.js';
 import { checkAtlasWritable, writeAtlas } from '../src/node/atlasFiles.js';
-import { integer, loadModelArg, number } from './args.js';
+import { integer, loadModelArg, number, seedOption } from './args.js';
 import { ProgressBar } from './progress.js';
 
 const help = `usage: babylon-vae-textures bake --out <prefix> [options]
@@ -18,7 +18,7 @@ options:
   --count <n>            number of tiles (default: 16)
   --tile <px>            tile size, a multiple of the model stride (default: 128)
   --padding <px>         gutter on each side of a tile, 0..tile/2 (default: 8)
-  --seed <n>             tile i uses seed + i (default: 0)
+  --seed <n>             tile i uses seed + i; 0..4294967295 (default: 0)
   --temperature <t>      prior standard deviation (default: 1)
   --layout <square|row>  (default: square)
   --max-size <px>        largest page side; more tiles go to further pages (default: 4096)
@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     count,
     tileSize: integer('tile', values.tile, 128),
     padding: integer('padding', values.padding, 8),
-    seed: number('seed', values.seed, 0),
+    seed: seedOption(values.seed),
     temperature: number('temperature', values.temperature, 1),
     layout: layout as AtlasLayoutKind,
     maxTextureSize: integer('max-size', values['max-size'], 4096),

@@ -13,11 +13,11 @@ import { psnr } from '../src/eval/psnr.js';
 import { seamScore } from '../src/eval/seamScore.js';
 import { ssim } from '../src/eval/ssim.js';
 import { type SwdOptions, SwdReference } from '../src/eval/swdReference.js';
-import { SeededRandom } from '../src/latent/random.js';
+import { offsetSeed, SeededRandom } from '../src/latent/random.js';
 import type { PixelImage } from '../src/model/pixelImage.js';
 import type { TextureVae } from '../src/model/textureVae.js';
 import { readPng } from '../src/node/png.js';
-import { checkModelArg, integer, loadModelArg } from './args.js';
+import { checkModelArg, integer, loadModelArg, seedOption } from './args.js';
 import { formatSeconds, ProgressBar } from './progress.js';
 
 const help = `usage: babylon-vae-textures eval --images <dir> [options]
@@ -39,7 +39,7 @@ options:
   --size <px>            side of the generated textures, a multiple of the stride, at least 56 and smaller
                          than every exemplar (default: 256)
   --limit <n>            evaluate only the first n images, by name (default: all)
-  --seed <n>             seed of every crop, sample and projection (default: 0)
+  --seed <n>             seed of every crop, sample and projection, 0..4294967295 (default: 0)
   --pca-crops <n>        crops the PCA baseline is fitted on; its cost grows with n^3 (default: 1.5 k + 2 for
                          k components)
   --quick                fewer crops, samples, patches and PCA crops (at most 96), for smoke tests
@@ -163,7 +163,9 @@ export async function evaluateImage(
 
   const samples: number[] = [];
   for (let i = 0; i < settings.samples; i++) {
-    const texture = await model.decode(model.sample({ width: size, height: size, seed: seed + i }));
+    const texture = await model.decode(
+      model.sample({ width: size, height: size, seed: offsetSeed(seed, i) }),
+    );
     samples.push(reference.normalised(texture));
     sampleSeams.push(seamScore(texture));
   }
@@ -171,7 +173,7 @@ export async function evaluateImage(
   const source = await model.encode(randomPixelsCrop(exemplar, size, new SeededRandom(seed + 1)));
   const similarSwd: number[] = [];
   for (let a = 0; a < SIMILAR_AMOUNTS.length; a++) {
-    const texture = await model.decode(model.similar(source, SIMILAR_AMOUNTS[a], seed + a));
+    const texture = await model.decode(model.similar(source, SIMILAR_AMOUNTS[a], offsetSeed(seed, a)));
     similarSwd.push(reference.normalised(texture));
     similarSeams.push(seamScore(texture));
   }
@@ -191,7 +193,9 @@ export async function evaluateImage(
   if (crops64.length > 0) {
     const small: number[] = [];
     for (let i = 0; i < settings.samples; i++) {
-      const texture = await model.decode(model.sample({ width: PCA_CROP, height: PCA_CROP, seed: seed + i }));
+      const texture = await model.decode(
+        model.sample({ width: PCA_CROP, height: PCA_CROP, seed: offsetSeed(seed, i) }),
+      );
       small.push(reference.normalised(texture));
     }
     sample64Swd = mean(small);
@@ -199,7 +203,7 @@ export async function evaluateImage(
     const grid = model.latentSize(PCA_CROP, PCA_CROP);
     const components = grid.width * grid.height * model.latentChannels;
     const trainingCrops = options.pcaCrops ?? Math.min(Math.floor(1.5 * components) + 2, settings.pcaCropCap);
-    const pca = fitCropPca(rgb, { components, cropSize: PCA_CROP, trainingCrops, seed: seed + 3 });
+    const pca = fitCropPca(rgb, { components, cropSize: PCA_CROP, trainingCrops, seed: offsetSeed(seed, 3) });
     let pcaPsnr = 0;
     let pcaSsim = 0;
     for (const crop of crops64) {
@@ -367,7 +371,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!values.images) throw new Error('--images <dir> is required (a folder of exemplar PNGs)');
   const size = integer('size', values.size, 256);
-  const seed = integer('seed', values.seed, 0);
+  const seed = seedOption(values.seed);
   const limit = integer('limit', values.limit, Number.MAX_SAFE_INTEGER);
   const pcaCrops =
     values['pca-crops'] === undefined ? undefined : integer('pca-crops', values['pca-crops'], 0);

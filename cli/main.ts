@@ -21,7 +21,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name ? 0 : 1;
   }
-  const command = commands[name];
+  // An own key only: 'constructor' or '__proto__' are unknown commands, not Object's members.
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
     process.stderr.write(
       `unknown command "${name}"; allowed: ${Object.keys(commands).join(', ')}\n\n${usage()}`,

@@ -1,9 +1,10 @@
 /** `babylon-vae-textures sample`: decode textures from a model's prior (or a named material) to PNG files. */
 import { parseArgs } from 'node:util';
 import { resizeLatent } from '../src/latent/latentOps.js';
-import { loadPretrainedLatents } from '../src/model/pretrained/pretrained.js';
+import { offsetSeed } from '../src/latent/random.js';
+import { loadPretrainedLatents, materialLatent } from '../src/model/pretrained/pretrained.js';
 import { writePng } from '../src/node/png.js';
-import { checkWritable, integer, loadModelArg, number } from './args.js';
+import { checkWritable, integer, loadModelArg, number, seedOption } from './args.js';
 import { ProgressBar } from './progress.js';
 
 const help = `usage: babylon-vae-textures sample --out <prefix> [options]
@@ -15,7 +16,7 @@ options:
   --model <dir|default>  model folder, or the model shipped in the package (default: default)
   --count <n>            number of textures (default: 1)
   --size <px>            texture side, a multiple of the stride (default: 256)
-  --seed <n>             seed of the first texture (default: 0)
+  --seed <n>             seed of the first texture, 0..4294967295 (default: 0)
   --temperature <t>      prior standard deviation (default: 1)
   --material <name>      start from a named material of the default model (e.g. bricks)
   --amount <a>           variation amount for --material, 0..1 (default: 0.3)
@@ -44,10 +45,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.out) throw new Error('--out <prefix> is required (writes <prefix>-<i>.png)');
-  const count = integer('count', values.count, 1);
-  if (count < 1 || count > 1024) throw new Error(`--count must be between 1 and 1024, got ${count}`);
+  const count = integer('count', values.count, 1, { min: 1, max: 1024 });
   const size = integer('size', values.size, 256);
-  const seed = number('seed', values.seed, 0);
+  const seed = seedOption(values.seed);
   const temperature = number('temperature', values.temperature, 1);
   const amount = number('amount', values.amount, 0.3);
   const paths = Array.from({ length: count }, (_, i) => `${values.out}-${i}.png`);
@@ -56,25 +56,20 @@ export async function run(argv: string[]): Promise<number> {
     throw new Error('--material picks a named material of the default model; use it with --model default');
   }
 
+  // A named material is looked up before the model is loaded: an unknown name costs nothing.
+  const named =
+    values.material === undefined
+      ? null
+      : materialLatent(await loadPretrainedLatents('default'), values.material);
   const model = await loadModelArg(values.model);
   try {
     const grid = model.latentSize(size, size);
-    let base = null;
-    if (values.material !== undefined) {
-      const materials = await loadPretrainedLatents('default');
-      const found = materials[values.material];
-      if (!found) {
-        throw new Error(
-          `unknown material '${values.material}'; allowed: ${Object.keys(materials).join(', ')}`,
-        );
-      }
-      base = resizeLatent(found, grid.height, grid.width);
-    }
+    const base = named ? resizeLatent(named, grid.height, grid.width) : null;
     const bar = new ProgressBar(count, 'sample');
     for (let i = 0; i < count; i++) {
       const latent = base
-        ? model.similar(base, amount, seed + i)
-        : model.sample({ width: size, height: size, seed: seed + i, temperature });
+        ? model.similar(base, amount, offsetSeed(seed, i))
+        : model.sample({ width: size, height: size, seed: offsetSeed(seed, i), temperature });
       writePng(paths[i], await model.decode(latent));
       bar.update(i + 1);
     }

@@ -10,6 +10,7 @@ import { type TrainingRecord, trainTextureVae } from '../src/model/train.js';
 import { readExemplarFile } from '../src/node/exemplarFiles.js';
 import { fileSystemHandler } from '../src/node/fileHandler.js';
 import { useWasmBackend } from '../src/node/wasmBackend.js';
+import { integer, integerList, number, seedOption } from './args.js';
 import { formatSeconds, ProgressBar } from './progress.js';
 
 /** The file beside model.json that records how far a model has trained, for --resume. */
@@ -21,12 +22,13 @@ Trains a texture VAE on random patches of PNG (or, with the jpeg-js package, JPE
 and saves it to <dir> (model.json + weights.bin + ${TRAINING_STATE_FILE}). Ctrl-C saves a checkpoint and exits.
 
 training:
-  --steps <n>              total step count to reach, resumed steps included (default: 2000)
+  --steps <n>              total step count to reach, resumed steps included; more than a resumed model has
+                           (default: 2000)
   --batch-size <n>         patches per step (default: 16)
   --patch-size <px>        patch side, a multiple of the stride (default: 64)
   --lr <x>                 Adam learning rate (default: 0.001)
   --warmup <n>             steps over which the KL weight ramps up from 0 (default: 10% of --steps)
-  --seed <n>               seed of weights, crops and noise (default: 0)
+  --seed <n>               seed of weights, crops and noise, 0..4294967295 (default: 0)
   --no-augment             no random flips or quarter turns of the patches
   --save-every <n>         also save a checkpoint every n steps, 0 for never (default: 500)
   --resume <dir>           continue a model saved by train (its step count is read from ${TRAINING_STATE_FILE})
@@ -55,35 +57,13 @@ interface TrainingState {
   seconds: number;
 }
 
-function integer(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n)) {
-    throw new Error(`--${name} must be an integer, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-function number(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) {
-    throw new Error(`--${name} must be a number, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-function widths(name: string, value: string): number[] {
-  const list = value.split(',').map((s) => Number(s.trim()));
-  if (list.some((n) => !Number.isInteger(n))) {
-    throw new Error(`--${name} must be comma-separated integers, got ${JSON.stringify(value)}`);
-  }
-  return list;
-}
-
-function readState(dir: string): TrainingState | null {
+function readState(dir: string): TrainingState {
   const path = join(dir, TRAINING_STATE_FILE);
-  if (!existsSync(path)) return null;
+  if (!existsSync(path)) {
+    throw new Error(
+      `--resume ${dir} holds no ${TRAINING_STATE_FILE}, which records the step to continue from; pass a folder written by train`,
+    );
+  }
   let state: TrainingState;
   try {
     state = JSON.parse(readFileSync(path, 'utf8')) as TrainingState;
@@ -144,10 +124,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.stride !== undefined) config.stride = integer('stride', values.stride, 0);
   if (values['encoder-widths'] !== undefined) {
-    config.encoderWidths = widths('encoder-widths', values['encoder-widths']);
+    config.encoderWidths = integerList('encoder-widths', values['encoder-widths']);
   }
   if (values['decoder-widths'] !== undefined) {
-    config.decoderWidths = widths('decoder-widths', values['decoder-widths']);
+    config.decoderWidths = integerList('decoder-widths', values['decoder-widths']);
   }
   if (values.beta !== undefined) config.beta = number('beta', values.beta, 0);
   if (values.channels !== undefined) {
@@ -177,10 +157,18 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
 
-  const seed = number('seed', values.seed, 0);
-  const steps = integer('steps', values.steps, 2000);
-  const saveEvery = integer('save-every', values['save-every'], 500);
-  if (saveEvery < 0) throw new Error(`--save-every must be >= 0, got ${saveEvery}`);
+  const seed = seedOption(values.seed);
+  const steps = integer('steps', values.steps, 2000, { min: 1, max: 100_000_000 });
+  const saveEvery = integer('save-every', values['save-every'], 500, { min: 0 });
+  // Read before any model is built, so a wrong --resume or --steps costs nothing.
+  const previous = resumeDir !== undefined ? readState(resumeDir) : null;
+  const startStep = previous?.step ?? 0;
+  if (startStep >= steps) {
+    throw new Error(
+      `--steps ${steps} is not more than the ${startStep} steps the model in ${resumeDir} has trained; pass a larger --steps to train it further`,
+    );
+  }
+  const earlierSeconds = Number.isFinite(previous?.seconds) ? (previous as TrainingState).seconds : 0;
 
   const training = {
     steps,
@@ -198,15 +186,6 @@ export async function run(argv: string[]): Promise<number> {
       ? await TextureVae.load(fileSystemHandler(resumeDir))
       : TextureVae.create(config, { seed });
   try {
-    const previous = resumeDir !== undefined ? readState(resumeDir) : null;
-    const startStep = previous?.step ?? 0;
-    const earlierSeconds = Number.isFinite(previous?.seconds) ? (previous as TrainingState).seconds : 0;
-    if (startStep >= steps) {
-      process.stderr.write(
-        `the model has already trained ${startStep} steps (--steps ${steps}); nothing to do\n`,
-      );
-      return 0;
-    }
     const images: PixelImage[] = [];
     for (const path of positionals) images.push(await readExemplarFile(path, vae.outputChannels));
 

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LatentGrid } from '../latent/latentGrid.js';
 import { validateLatent } from '../latent/latentGrid.js';
 import { sampleLatent } from '../latent/latentOps.js';
+import { checkSeed, offsetSeed } from '../latent/random.js';
 import type { PixelImage } from '../model/pixelImage.js';
 import type { AtlasLayout, AtlasLayoutKind } from './atlasLayout.js';
 import { computeAtlasLayout, validatePadding } from './atlasLayout.js';
@@ -32,7 +33,7 @@ export interface AtlasOptions {
   latents?: readonly LatentGrid[];
   /** Number of variations drawn from the prior; must equal latents.length when both are given (default: 16). */
   count?: number;
-  /** Tile i is drawn with seed + i (default: 0). */
+  /** Tile i is drawn with seed + i (wrapping past 2^32 - 1); an integer from 0 to 2^32 - 1 (default: 0). */
   seed?: number;
   /** Prior standard deviation (default: 1). */
   temperature?: number;
@@ -148,7 +149,7 @@ export function resolveAtlasOptions(decoder: AtlasDecoder, options: AtlasOptions
     });
   }
   const seed = options.seed ?? 0;
-  checkNumber('seed', seed, Number.NEGATIVE_INFINITY, 'a finite number');
+  checkSeed(seed);
   const temperature = options.temperature ?? 1;
   checkNumber('temperature', temperature, 0, 'a finite number >= 0');
   const memoryBudget = options.memoryBudget ?? defaultMemoryBudget;
@@ -190,7 +191,7 @@ function fillLatent(
     out.set(o.latents[index].data);
     return;
   }
-  out.set(sampleLatent(o.seed + index, side, side, channels, o.temperature).data);
+  out.set(sampleLatent(offsetSeed(o.seed, index), side, side, channels, o.temperature).data);
 }
 
 /**
@@ -256,7 +257,7 @@ export async function bakePages(
 /** Provenance of every tile: its prior seed, or its index in `latents`. */
 export function atlasTileSources(o: ResolvedAtlasOptions): AtlasTileSource[] {
   return Array.from({ length: o.count }, (_, i) =>
-    o.latents !== null ? { latentIndex: i } : { seed: o.seed + i },
+    o.latents !== null ? { latentIndex: i } : { seed: offsetSeed(o.seed, i) },
   );
 }
 

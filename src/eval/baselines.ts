@@ -1,4 +1,4 @@
-import { SeededRandom } from '../latent/random.js';
+import { checkSeed, SeededRandom } from '../latent/random.js';
 import { type EvalImage, type FloatImage, toFloatRgb } from './floatImage.js';
 import { Pca } from './pca.js';
 import { psnr } from './psnr.js';
@@ -53,7 +53,7 @@ export function fitCropPca(exemplar: EvalImage, options: CropPcaOptions): Pca {
   if (!Number.isInteger(trainingCrops) || trainingCrops < 2) {
     throw new Error(`trainingCrops must be an integer >= 2, got ${trainingCrops}`);
   }
-  const rows = randomCropRows(exemplar, cropSize, trainingCrops, new SeededRandom(seed));
+  const rows = randomCropRows(exemplar, cropSize, trainingCrops, new SeededRandom(checkSeed(seed)));
   return Pca.fit(rows, trainingCrops, cropSize * cropSize * 3, options.components);
 }
 
@@ -79,7 +79,7 @@ function rowImage(row: Float32Array, size: number): FloatImage {
  */
 export function pcaReconstructionPsnr(pca: Pca, exemplar: EvalImage, crops = 16, seed = 1): number {
   const size = pcaCropSize(pca);
-  const rows = randomCropRows(exemplar, size, crops, new SeededRandom(seed));
+  const rows = randomCropRows(exemplar, size, crops, new SeededRandom(checkSeed(seed)));
   const dim = pca.dimension;
   let sum = 0;
   for (let i = 0; i < crops; i++) {
@@ -92,6 +92,6 @@ export function pcaReconstructionPsnr(pca: Pca, exemplar: EvalImage, crops = 16,
 /** `count` textures drawn from the PCA's Gaussian, clamped to [0, 1]. */
 export function pcaSamples(pca: Pca, count: number, seed = 0, temperature = 1): FloatImage[] {
   const size = pcaCropSize(pca);
-  const rng = new SeededRandom(seed);
+  const rng = new SeededRandom(checkSeed(seed));
   return Array.from({ length: count }, () => rowImage(pca.sample(rng, temperature), size));
 }

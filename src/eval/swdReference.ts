@@ -1,6 +1,6 @@
 import { matMul, tensor2d, tidy } from '@tensorflow/tfjs-core';
 
-import { SeededRandom } from '../latent/random.js';
+import { checkSeed, SeededRandom } from '../latent/random.js';
 import { laplacianPyramid } from './filters.js';
 import { type EvalImage, type FloatImage, randomCrop, toFloatRgb } from './floatImage.js';
 
@@ -53,7 +53,7 @@ function resolveSwdOptions(options: SwdOptions): ResolvedSwdOptions {
     if (!Number.isInteger(v) || v < 1 || v > max)
       throw new Error(`${key} must be an integer from 1 to ${max}, got ${v}`);
   }
-  if (!Number.isFinite(resolved.seed)) throw new Error(`seed must be a finite number, got ${resolved.seed}`);
+  checkSeed(resolved.seed);
   return Object.freeze(resolved);
 }
 

@@ -1,3 +1,3 @@
 export { type LatentGrid, latentToTensor, validateLatent } from './latentGrid.js';
 export { lerpLatent, resizeLatent, sampleLatent, similarLatent, slerpLatent } from './latentOps.js';
-export { SeededRandom } from './random.js';
+export { MAX_SEED, SeededRandom } from './random.js';

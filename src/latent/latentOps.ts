@@ -1,5 +1,5 @@
 import { type LatentGrid, validateLatent } from './latentGrid.js';
-import { SeededRandom } from './random.js';
+import { type SeededRandom, toRandom } from './random.js';
 
 function checkSameShape(a: LatentGrid, b: LatentGrid): void {
   validateLatent(a);
@@ -20,7 +20,10 @@ function grid(data: Float32Array, like: { height: number; width: number; channel
   return { data, height: like.height, width: like.width, channels: like.channels };
 }
 
-/** A prior sample N(0, temperature^2 I) of the given grid size, drawn on the CPU: identical on every backend. */
+/**
+ * A prior sample N(0, temperature^2 I) of the given grid size, drawn on the CPU: identical on every backend.
+ * `rngOrSeed` is a SeededRandom or a seed, an integer from 0 to MAX_SEED (2^32 - 1).
+ */
 export function sampleLatent(
   rngOrSeed: SeededRandom | number,
   height: number,
@@ -39,7 +42,7 @@ export function sampleLatent(
   if (!Number.isFinite(temperature) || temperature < 0) {
     throw new Error(`temperature must be a finite number >= 0, got ${temperature}`);
   }
-  const rng = typeof rngOrSeed === 'number' ? new SeededRandom(rngOrSeed) : rngOrSeed;
+  const rng = toRandom(rngOrSeed);
   return { data: rng.gaussianArray(height * width * channels, temperature), height, width, channels };
 }
 

@@ -1,3 +1,32 @@
+/** Largest seed the public API accepts (2^32 - 1): seeds are folded to 32 bits, so larger ones would repeat. */
+export const MAX_SEED = 0xffffffff;
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  return value === null || typeof value === 'number' ? String(value) : `${String(value)} (${typeof value})`;
+}
+
+/**
+ * Returns `seed` when it is an integer from 0 to MAX_SEED; otherwise throws an Error naming `name` and the
+ * allowed range. For seeds that callers pass in: options, method arguments, command-line flags.
+ */
+export function checkSeed(seed: unknown, name = 'seed'): number {
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    throw new Error(`${name} must be an integer from 0 to ${MAX_SEED}, got ${describe(seed)}`);
+  }
+  return seed;
+}
+
+/** Seed `offset` places after `seed` (tile i, texture i, waypoint i), wrapped into 0..MAX_SEED. */
+export function offsetSeed(seed: number, offset: number): number {
+  return (seed + offset) >>> 0;
+}
+
+/** `rngOrSeed` as a random source: a SeededRandom as is, else a new one from a checked seed. */
+export function toRandom(rngOrSeed: SeededRandom | number): SeededRandom {
+  return rngOrSeed instanceof SeededRandom ? rngOrSeed : new SeededRandom(checkSeed(rngOrSeed));
+}
+
 /**
  * A small seeded random source (mulberry32 + Box-Muller), identical on every platform and tfjs backend,
  * so the same seed gives the same latent, crop or projection everywhere.
@@ -6,10 +35,17 @@ export class SeededRandom {
   private _state: number;
   private _spare: number | null = null;
 
-  /** @param seed any finite number; it is folded to 32 bits. */
+  /**
+   * @param seed any integer up to 2^53 - 1 in size (a derived seed such as `seed * 7919 + step` fits); it is
+   * folded to 32 bits, so seeds that differ by a multiple of 2^32 give the same stream.
+   */
   constructor(seed: number) {
-    if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
-    this._state = Math.floor(seed) >>> 0 || 0x9e3779b9;
+    if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
+      throw new Error(
+        `SeededRandom seed must be an integer from -(2^53 - 1) to 2^53 - 1, got ${describe(seed)}`,
+      );
+    }
+    this._state = seed >>> 0 || 0x9e3779b9;
   }
 
   /** Uniform in [0, 1). */

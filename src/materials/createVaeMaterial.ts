@@ -2,7 +2,7 @@ import type { Scene } from '@babylonjs/core';
 import { PBRMaterial, StandardMaterial } from '@babylonjs/core';
 import type { LatentGrid } from '../latent/latentGrid.js';
 import { resizeLatent } from '../latent/latentOps.js';
-import type { MaterialLatents } from '../model/pretrained/pretrained.js';
+import { type MaterialLatents, materialLatent } from '../model/pretrained/pretrained.js';
 import { VaeMaterialPlugin, type VaeMaterialSourceOptions } from './vaeMaterialPlugin.js';
 
 /** Options of createVaeMaterial. */
@@ -57,12 +57,10 @@ export function createVaeMaterial(
 
 function namedLatent(options: CreateVaeMaterialOptions): LatentGrid | undefined {
   if (options.material === undefined) return undefined;
-  const materials = options.materials;
-  const found = materials?.[options.material];
-  if (!found) {
-    const names = materials ? Object.keys(materials).join(', ') : 'none (pass options.materials)';
-    throw new Error(`unknown material '${options.material}'; allowed: ${names}`);
+  if (!options.materials) {
+    throw new Error(`unknown material '${options.material}'; allowed: none (pass options.materials)`);
   }
+  const found = materialLatent(options.materials, options.material);
   const size = options.size ?? 256;
   const grid = options.model.latentSize(size, size);
   return resizeLatent(found, grid.height, grid.width);

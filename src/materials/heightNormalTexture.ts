@@ -38,6 +38,8 @@ export class HeightNormalTexture extends ProceduralTexture {
    * @param strength slope scale; 0 gives a flat normal map (default: 2)
    */
   constructor(name: string, size: number, scene: Scene, source: BaseTexture, strength = 2) {
+    // Checked before super() creates the render target, so a refused strength leaves nothing behind.
+    HeightNormalTexture._checkStrength(strength);
     super(name, size, { fragmentSource: FRAGMENT }, scene, null, true);
     this.refreshRate = 0;
     this.wrapU = Texture.WRAP_ADDRESSMODE;

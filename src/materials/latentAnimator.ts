@@ -1,5 +1,6 @@
 import type { LatentGrid } from '../latent/latentGrid.js';
 import { similarLatent, slerpLatent } from '../latent/latentOps.js';
+import { checkSeed, offsetSeed } from '../latent/random.js';
 
 /** A slow random walk through the latent space, starting at the material's latent. */
 export interface LatentWalk {
@@ -8,7 +9,7 @@ export interface LatentWalk {
   readonly speed?: number;
   /** Distance between waypoints, as a `similar` amount in (0, 1] (default: 0.35). */
   readonly amount?: number;
-  /** Seed of the waypoints (default: 0). */
+  /** Seed of the waypoints, an integer from 0 to 2^32 - 1 (default: 0). */
   readonly seed?: number;
 }
 
@@ -46,7 +47,7 @@ export class LatentAnimator {
       if (!(speed > 0 && speed <= 10))
         throw new Error(`walk speed must be in (0, 10] waypoints per second, got ${speed}`);
       if (!(amount > 0 && amount <= 1)) throw new Error(`walk amount must be in (0, 1], got ${amount}`);
-      this._animation = { mode: 'walk', speed, amount, seed: animation.seed ?? 0 };
+      this._animation = { mode: 'walk', speed, amount, seed: checkSeed(animation.seed ?? 0, 'walk seed') };
       this._start = start;
     } else if (animation?.mode === 'keyframes') {
       const { keyframes } = animation;
@@ -95,7 +96,7 @@ export class LatentAnimator {
     for (const w of this._recent) if (w.index <= k && w.index >= from.index) from = w;
     while (from.index < k) {
       const index = from.index + 1;
-      from = { index, latent: similarLatent(from.latent, walk.amount, walk.seed + index) };
+      from = { index, latent: similarLatent(from.latent, walk.amount, offsetSeed(walk.seed, index)) };
       this._recent.push(from);
       if (this._recent.length > 3) this._recent.shift();
     }

@@ -22,7 +22,8 @@ import {
   StandardMaterial,
 } from '@babylonjs/core';
 import type { LatentGrid } from '../latent/latentGrid.js';
-import { validateLatent } from '../latent/latentGrid.js';
+import { parseLatent, serializeLatent, validateLatent } from '../latent/latentGrid.js';
+import { checkSeed, offsetSeed } from '../latent/random.js';
 import type { TextureVae } from '../model/textureVae.js';
 import { getVaeModel } from '../textures/vaeModelRegistry.js';
 import { VaeProceduralTexture, type VaeProceduralTextureOptions } from '../textures/vaeProceduralTexture.js';
@@ -39,7 +40,7 @@ export interface VaeMaterialSourceOptions {
   size?: number;
   /** The first latent; a grid of model.latentSize(size, size) cells (default: a prior sample of `seed`). */
   latent?: LatentGrid;
-  /** Seed of the first prior sample and of `resample()` without a seed (default: 0). */
+  /** Seed of the first prior sample and of `resample()` without a seed, an integer from 0 to 2^32 - 1 (default: 0). */
   seed?: number;
   /** Temperature of prior samples (default: 1). */
   temperature?: number;
@@ -56,6 +57,16 @@ export interface VaeMaterialSourceOptions {
 export interface LatentChangeOptions {
   /** Milliseconds over which the old texture cross-fades into the new one (default: 0, a cut). */
   duration?: number;
+}
+
+type ResolvedSourceOptions = Required<Omit<VaeMaterialSourceOptions, 'latent' | 'modelId' | 'model'>>;
+
+/** A source built and checked, not yet shown: what setSource swaps in once nothing can fail any more. */
+interface BuiltSource {
+  model: TextureVae;
+  front: VaeProceduralTexture;
+  normal: HeightNormalTexture | null;
+  options: ResolvedSourceOptions;
 }
 
 interface PendingChange {
@@ -125,8 +136,7 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
   private _model: TextureVae | null = null;
   private _modelId = '';
   private _textures: [VaeProceduralTexture, VaeProceduralTexture | null] | null = null;
-  private _sourceOptions: Required<Omit<VaeMaterialSourceOptions, 'latent' | 'modelId' | 'model'>> | null =
-    null;
+  private _sourceOptions: ResolvedSourceOptions | null = null;
   private _latent: LatentGrid | null = null;
   private _shownLatent: LatentGrid | null = null;
   private _normal: HeightNormalTexture | null = null;
@@ -194,20 +204,26 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
   /**
    * Makes the material draw its albedo from `options.model`: two VAE textures take turns, one shown while the
    * next decodes, so there is never a frame without a texture. Resolves once the first texture is drawn.
-   * Calling it again replaces the model and textures (the old textures are disposed).
+   * Calling it again replaces the model and textures (the old textures are disposed); when the new options are
+   * wrong it throws before anything changes, and the material keeps showing its current source.
    */
   setSource(options: VaeMaterialSourceOptions): Promise<void> {
+    this._installSource(this._buildSource(options));
+    return this.whenReady;
+  }
+
+  /** Checks the options and builds the new textures; the material is not touched. */
+  private _buildSource(options: VaeMaterialSourceOptions): BuiltSource {
     const model = options?.model;
     if (!model || typeof model.decodeTensors !== 'function') {
       throw new Error('VAE material source needs options.model, a TextureVae');
     }
     if (model.isDisposed) throw new Error('the TextureVae given to the VAE material has been disposed');
     const size = options.size ?? 256;
-    const seed = options.seed ?? 0;
+    const seed = checkSeed(options.seed ?? 0);
     const temperature = options.temperature ?? 1;
     const normalStrength = options.normalStrength ?? 0;
     const latent = options.latent ?? model.sample({ width: size, height: size, seed, temperature });
-    this._releaseSource();
     const scene = this._material.getScene();
     const front = new VaeProceduralTexture(`${this._material.name}.vae0`, scene, {
       ...options.texture,
@@ -216,32 +232,51 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
       size,
       latent,
     });
-    this._model = model;
+    let normal: HeightNormalTexture | null = null;
+    try {
+      if (normalStrength > 0) {
+        normal = new HeightNormalTexture(
+          `${this._material.name}.vaeNormal`,
+          front.getSize().width,
+          scene,
+          front,
+          normalStrength,
+        );
+      }
+    } catch (e) {
+      front.dispose();
+      throw e;
+    }
+    return {
+      model,
+      front,
+      normal,
+      options: { size, seed, temperature, normalStrength, texture: { ...options.texture } },
+    };
+  }
+
+  /** Releases the current source and shows a built one; nothing in here can fail. */
+  private _installSource(source: BuiltSource): void {
+    this._releaseSource();
+    const { front, normal } = source;
+    this._model = source.model;
     this._modelId = front.modelId;
-    this._sourceOptions = { size, seed, temperature, normalStrength, texture: { ...options.texture } };
+    this._sourceOptions = source.options;
     this._textures = [front, null];
     this._latent = front.latent;
     this._shownLatent = this._latent;
     this.texture = front;
     this.previousTexture = null;
     this.crossFade = 1;
-    if (normalStrength > 0) this._createNormalMap(front, normalStrength);
-    this._frameObserver = scene.onBeforeRenderObservable.add(() => this._onFrame());
-    this.whenReady = front.whenDrawn().then(() => this._normal?.update(front));
-    return this.whenReady;
-  }
-
-  private _createNormalMap(source: VaeProceduralTexture, strength: number): void {
-    const scene = this._material.getScene();
-    this._normal = new HeightNormalTexture(
-      `${this._material.name}.vaeNormal`,
-      source.getSize().width,
-      scene,
-      source,
-      strength,
-    );
-    const material = this._material as PBRBaseMaterial | StandardMaterial;
-    (material as { bumpTexture: BaseTexture | null }).bumpTexture = this._normal;
+    if (normal) {
+      this._normal = normal;
+      (this._material as unknown as { bumpTexture: BaseTexture | null }).bumpTexture = normal;
+    }
+    this._frameObserver = this._material.getScene().onBeforeRenderObservable.add(() => this._onFrame());
+    // A normal map replaced before the first draw is disposed; only the one still shown follows its texture.
+    this.whenReady = front.whenDrawn().then(() => {
+      if (normal && this._normal === normal) normal.update(front);
+    });
   }
 
   /** Changes the latent; resolves once the new texture is fully shown. Rapid calls coalesce: latest wins. */
@@ -275,8 +310,10 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
   resample(options: { seed?: number; temperature?: number; duration?: number } = {}): Promise<void> {
     const model = this._requireSource();
     const o = this._sourceOptions as NonNullable<typeof this._sourceOptions>;
+    const seed =
+      options.seed !== undefined ? checkSeed(options.seed) : offsetSeed(o.seed, 1 + this._seedCounter++);
     if (options.temperature !== undefined) this.temperature = options.temperature;
-    o.seed = options.seed ?? o.seed + 1 + this._seedCounter++;
+    o.seed = seed;
     const latent = model.sample({ width: o.size, height: o.size, seed: o.seed, temperature: o.temperature });
     return this.setLatent(latent, { duration: options.duration });
   }
@@ -284,7 +321,10 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
   /** A variation of the current latent: amount 0 is the same, 1 an unrelated sample. */
   similar(amount: number, options: { seed?: number; duration?: number } = {}): Promise<void> {
     const model = this._requireSource();
-    const seed = options.seed ?? (this._sourceOptions?.seed ?? 0) + 1000 + this._seedCounter++;
+    const seed =
+      options.seed !== undefined
+        ? checkSeed(options.seed)
+        : offsetSeed(this._sourceOptions?.seed ?? 0, 1000 + this._seedCounter++);
     return this.setLatent(model.similar(this._latent as LatentGrid, amount, seed), {
       duration: options.duration,
     });
@@ -598,36 +638,39 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
         temperature: this._sourceOptions.temperature,
         normalStrength: this._sourceOptions.normalStrength,
         texture: this._sourceOptions.texture,
-        latent: {
-          height: latent.height,
-          width: latent.width,
-          channels: latent.channels,
-          data: Array.from(latent.data),
-        },
+        latent: serializeLatent(latent),
       };
     }
     return o;
   }
 
+  /**
+   * Babylon deserialization. The stored source (`vae`) is checked and its textures built first: a size, latent
+   * or model id that does not fit throws an Error before anything changes, and the material keeps its source.
+   */
   // biome-ignore lint/suspicious/noExplicitAny: Babylon's serialization objects are untyped.
   override parse(source: any, scene: Scene, rootUrl: string): void {
-    super.parse(source, scene, rootUrl);
-    if (typeof source.crossFade === 'number') this.crossFade = source.crossFade;
-    if (typeof source.level === 'number') this.level = source.level;
-    if (Array.isArray(source.uvScale)) {
-      this.uvScale[0] = Number(source.uvScale[0]);
-      this.uvScale[1] = Number(source.uvScale[1]);
-    }
-    if (typeof source.isEnabled === 'boolean') this.isEnabled = source.isEnabled;
-    const vae = source.vae;
-    if (vae && typeof vae.modelId === 'string') {
+    const vae = source?.vae;
+    let built: BuiltSource | null = null;
+    if (vae !== undefined && vae !== null) {
+      if (typeof vae !== 'object' || typeof vae.modelId !== 'string') {
+        throw new Error(
+          'VaeMaterialPlugin.parse: vae must be the object VaeMaterialPlugin.serialize() wrote',
+        );
+      }
       const model = getVaeModel(vae.modelId);
       if (!model) {
         throw new Error(
           `no TextureVae registered under '${vae.modelId}': call registerVaeModel('${vae.modelId}', model) before loading`,
         );
       }
-      this.setSource({
+      let grid: { height: number; width: number };
+      try {
+        grid = model.latentSize(vae.size, vae.size);
+      } catch (e) {
+        throw new Error(`VaeMaterialPlugin.parse: size ${(e as Error).message.replace(/^width /, '')}`);
+      }
+      built = this._buildSource({
         model,
         modelId: vae.modelId,
         size: vae.size,
@@ -635,13 +678,26 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
         temperature: vae.temperature,
         normalStrength: vae.normalStrength,
         texture: vae.texture,
-        latent: {
-          height: vae.latent.height,
-          width: vae.latent.width,
-          channels: vae.latent.channels,
-          data: Float32Array.from(vae.latent.data),
-        },
-      }).catch((e: Error) => this.onErrorObservable.notifyObservers(e));
+        latent: parseLatent(vae.latent, { ...grid, channels: model.latentChannels }),
+      });
+    }
+    try {
+      super.parse(source, scene, rootUrl);
+    } catch (e) {
+      built?.front.dispose();
+      built?.normal?.dispose();
+      throw e;
+    }
+    if (typeof source.crossFade === 'number') this.crossFade = source.crossFade;
+    if (typeof source.level === 'number') this.level = source.level;
+    if (Array.isArray(source.uvScale)) {
+      this.uvScale[0] = Number(source.uvScale[0]);
+      this.uvScale[1] = Number(source.uvScale[1]);
+    }
+    if (typeof source.isEnabled === 'boolean') this.isEnabled = source.isEnabled;
+    if (built) {
+      this._installSource(built);
+      this.whenReady.catch((e: Error) => this.onErrorObservable.notifyObservers(e));
     }
   }
 

@@ -30,14 +30,24 @@ export interface ExemplarOptions {
   range?: 'unit' | 'byte';
 }
 
-const MAX_SIDE = 16384;
+/** Largest side of an exemplar image, in pixels. */
+export const MAX_EXEMPLAR_SIDE = 16384;
+/** Largest pixel count of an exemplar image (4096 x 4096): training keeps it as 32-bit floats on the CPU. */
+export const MAX_EXEMPLAR_PIXELS = 4096 * 4096;
 
-function checkSize(what: string, width: number, height: number): void {
+/**
+ * Throws an Error naming `what`, its size and the limits unless an exemplar may be width x height pixels:
+ * positive integers, at most MAX_EXEMPLAR_SIDE a side and MAX_EXEMPLAR_PIXELS in all. File readers call it on
+ * the size an image header declares, before decoding.
+ */
+export function checkExemplarSize(what: string, width: number, height: number): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new Error(`${what} must have a positive integer width and height, got ${width} x ${height}`);
   }
-  if (width > MAX_SIDE || height > MAX_SIDE) {
-    throw new Error(`${what} sides must be at most ${MAX_SIDE} pixels, got ${width} x ${height}`);
+  if (width > MAX_EXEMPLAR_SIDE || height > MAX_EXEMPLAR_SIDE || width * height > MAX_EXEMPLAR_PIXELS) {
+    throw new Error(
+      `${what} is ${width}x${height} pixels; an exemplar may have at most ${MAX_EXEMPLAR_SIDE} pixels a side and ${MAX_EXEMPLAR_PIXELS} pixels in all (4096x4096)`,
+    );
   }
 }
 
@@ -88,7 +98,7 @@ function rasterize(source: HTMLImageElement | ImageBitmap, what: string): ImageD
   if ('complete' in source && (!source.complete || width === 0)) {
     throw new Error(`${what} has not finished loading (await image.decode() before training)`);
   }
-  checkSize(what, width, height);
+  checkExemplarSize(what, width, height);
   const canvas: OffscreenCanvas | HTMLCanvasElement = hasDom('OffscreenCanvas')
     ? new OffscreenCanvas(width, height)
     : Object.assign(document.createElement('canvas'), { width, height });
@@ -115,7 +125,7 @@ async function fromTensor(tensor: Tensor, options: ExemplarOptions, what: string
   }
   const range = options.range ?? (tensor.dtype === 'int32' ? 'byte' : 'unit');
   if (range !== 'unit' && range !== 'byte') throw new Error(`range must be 'unit' or 'byte', got '${range}'`);
-  checkSize(what, width, height);
+  checkExemplarSize(what, width, height);
   const values = (await tensor.data()) as Float32Array | Int32Array;
   const size = width * height * c;
   const out: Exemplar[] = [];
@@ -166,7 +176,7 @@ export async function toExemplars(
       out.push(convert(image.data, image.width, image.height, 4, channels, 1 / 255, what));
     } else if ('data' in source && 'width' in source && 'height' in source) {
       const { data, width, height } = source as { data: unknown; width: number; height: number };
-      checkSize(what, width, height);
+      checkExemplarSize(what, width, height);
       if (data instanceof Float32Array && 'channels' in source) {
         const c = (source as Exemplar).channels;
         out.push(convert(data, width, height, c, channels, 1, what));

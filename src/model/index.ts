@@ -1,4 +1,11 @@
-export { type Exemplar, type ExemplarOptions, type ExemplarSource, toExemplars } from './exemplars.js';
+export {
+  type Exemplar,
+  type ExemplarOptions,
+  type ExemplarSource,
+  MAX_EXEMPLAR_PIXELS,
+  MAX_EXEMPLAR_SIDE,
+  toExemplars,
+} from './exemplars.js';
 export { TEXTURE_VAE_METADATA_KEY, validateTextureVaeArtifacts } from './io.js';
 export {
   PaddedConv2D,

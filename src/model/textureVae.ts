@@ -26,7 +26,7 @@ import {
 
 import { type LatentGrid, latentToTensor, validateLatent } from '../latent/latentGrid.js';
 import { lerpLatent, resizeLatent, sampleLatent, similarLatent, slerpLatent } from '../latent/latentOps.js';
-import { SeededRandom } from '../latent/random.js';
+import { checkSeed, SeededRandom } from '../latent/random.js';
 import { httpModelHandler } from './httpModelHandler.js';
 import { textureVaeMetadata, validateTextureVaeArtifacts } from './io.js';
 import { PaddedConv2D } from './layers/paddedConv2D.js';
@@ -149,12 +149,12 @@ export class TextureVae {
   }
 
   /**
-   * A model with fresh weights (He-normal kernels, zero biases) drawn from `options.seed` (default: 0) on the
-   * CPU, so the same seed gives the same weights on every backend.
+   * A model with fresh weights (He-normal kernels, zero biases) drawn from `options.seed` (an integer from 0 to
+   * 2^32 - 1, default: 0) on the CPU, so the same seed gives the same weights on every backend.
    */
   static create(config: Partial<TextureVaeConfig> = {}, options: { seed?: number } = {}): TextureVae {
     const resolved = resolveTextureVaeConfig(config);
-    const seed = options.seed ?? 0;
+    const seed = checkSeed(options.seed ?? 0);
     const rng = new SeededRandom(seed);
     const model = buildModel(resolved);
     for (const spec of textureVaeLayerSpecs(resolved)) {
@@ -423,7 +423,10 @@ export class TextureVae {
     return { data, width, height, channels: this.outputChannels };
   }
 
-  /** A prior sample N(0, temperature^2 I) for an output size (defaults: 256 x 256, temperature 1, seed 0). */
+  /**
+   * A prior sample N(0, temperature^2 I) for an output size (defaults: 256 x 256, temperature 1, seed 0; a seed
+   * is an integer from 0 to 2^32 - 1).
+   */
   sample(options: { width?: number; height?: number; temperature?: number; seed?: number } = {}): LatentGrid {
     const size = this.latentSize(options.width ?? 256, options.height ?? 256);
     return sampleLatent(
@@ -435,7 +438,10 @@ export class TextureVae {
     );
   }
 
-  /** A variation of `latent`: amount 0 = the same, 1 = an independent prior sample (seed default: 0). */
+  /**
+   * A variation of `latent`: amount 0 = the same, 1 = an independent prior sample (seed: an integer from 0 to
+   * 2^32 - 1, default: 0).
+   */
   similar(latent: LatentGrid, amount: number, seed = 0): LatentGrid {
     this._assertLive();
     validateLatent(latent, this.latentChannels);

@@ -1,5 +1,14 @@
-import { dispose, keep, type Scalar, type Tensor, train, variableGrads } from '@tensorflow/tfjs-core';
+import {
+  dispose,
+  keep,
+  type NamedTensorMap,
+  type Scalar,
+  type Tensor,
+  train,
+  variableGrads,
+} from '@tensorflow/tfjs-core';
 
+import { checkSeed } from '../latent/random.js';
 import { type ExemplarSource, toExemplars } from './exemplars.js';
 import { PatchSampler } from './patches.js';
 import type { TextureVae } from './textureVae.js';
@@ -42,13 +51,14 @@ export interface TrainOptions {
   learningRate?: number;
   /** Steps over which the KL weight ramps linearly from 0 to vae.config.beta (default: 10% of steps). */
   warmupSteps?: number;
-  /** Seed of the patch crops and the reparameterisation noise (default: 0). */
+  /** Seed of the patch crops and the reparameterisation noise, an integer from 0 to 2^32 - 1 (default: 0). */
   seed?: number;
   /** Stops training after the step in progress; the promise then resolves with `aborted: true`. */
   signal?: AbortSignal;
   /**
-   * Called after every finished step. When it returns a promise, training waits for it before the next step,
-   * so the model can be saved there with consistent weights.
+   * Called after every finished step, once the weights it left have given a finite loss. When it returns a
+   * promise, training waits for it before the next step, so the model can be saved there with consistent,
+   * finite weights.
    */
   onProgress?: (progress: TrainingProgress) => void | Promise<void>;
   /**
@@ -122,8 +132,7 @@ function resolveOptions(vae: TextureVae, options: TrainOptions): ResolvedTrainOp
   }
   if (options.scope !== undefined && typeof options.scope !== 'function')
     throw new Error('scope must be a function');
-  const seed = options.seed ?? 0;
-  if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
+  const seed = checkSeed(options.seed ?? 0);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new Error('onProgress must be a function');
   }
@@ -160,16 +169,26 @@ export function warmupBeta(step: number, beta: number, warmupSteps: number): num
   return warmupSteps <= 0 ? beta : beta * Math.min(1, step / warmupSteps);
 }
 
+/** The loss terms of one batch under the current weights, and their gradients when another update follows. */
+interface Measured {
+  readonly record: TrainingRecord;
+  readonly grads: NamedTensorMap | null;
+}
+
 /**
  * Trains `vae` on random patches of `exemplars` with Adam, on whatever tfjs backend is active (in Node call
  * `useWasmBackend()` first; in a browser, the WebGL backend). Between steps it yields to the host, so a Babylon
  * scene keeps rendering while a model trains in it.
  *
- * - Progress: `onProgress` and `progressObservable` after each step.
+ * A step is finished once the weights its update left have given a finite loss: that loss is the next step's
+ * (after the last step, one more batch is measured for it). So the weights a model holds at a progress report,
+ * after an abort and at the end are always weights with a finite loss.
+ *
+ * - Progress: `onProgress` and `progressObservable` after each finished step.
  * - Abort: `signal` stops after the step in progress; the model keeps the weights of the last finished step and
  *   the promise resolves with `aborted: true` and the history so far.
- * - Divergence: if a step's loss is NaN or infinite the model gets back the last weights whose loss was finite
- *   and the promise rejects with an Error naming the step.
+ * - Divergence: if the weights a step left give a NaN or infinite loss, the model gets back the weights of the
+ *   step before (the last with a finite loss) and the promise rejects with an Error naming the step.
  *
  * The optimizer's state lives only for this call (it is disposed at the end): resuming later restarts Adam's
  * moment estimates. No tensors are left behind.
@@ -182,97 +201,125 @@ export async function trainTextureVae(
   if (vae.isDisposed) throw new Error('TextureVae has been disposed');
   const o = resolveOptions(vae, options);
   const images = await toExemplars(exemplars, { channels: vae.outputChannels });
+  const history: TrainingRecord[] = [];
+  const started = Date.now();
+  const result = (step: number): TrainingResult => ({
+    history,
+    step,
+    aborted: step < o.steps,
+    seconds: (Date.now() - started) / 1000,
+  });
+  if (o.signal?.aborted || o.startStep >= o.steps) return result(o.startStep);
   const sampler = new PatchSampler(
     images,
     { size: o.patchSize, wrap: vae.config.tileable, flips: o.augment, turns: o.augment },
     // A resumed run draws new crops rather than repeating those of the first run.
     o.seed + o.startStep * 1_000_003,
   );
-  const history: TrainingRecord[] = [];
-  const started = Date.now();
   const within = o.scope ?? (<T>(work: () => T): T => work());
   const optimizer = train.adam(o.learningRate);
   const variables = vae.trainableVariables;
-  let snapshot: Tensor[] = within(() => vae.getWeights());
-  let step = o.startStep;
-  try {
-    while (step < o.steps) {
-      if (o.signal?.aborted) break;
-      const next = step + 1;
-      const beta = warmupBeta(next, vae.config.beta, o.warmupSteps);
-      const { scalars, grads } = within(() => {
-        const patches = sampler.sample(o.batchSize);
-        const kept: { reconstruction?: Scalar; kl?: Scalar } = {};
-        try {
-          const result = variableGrads(() => {
-            const terms = vae.lossTensors(patches, { beta, seed: o.seed * 7919 + next });
-            kept.reconstruction = keep(terms.reconstruction);
-            kept.kl = keep(terms.kl);
-            return terms.total;
-          }, variables);
-          return {
-            scalars: [result.value, kept.reconstruction as Scalar, kept.kl as Scalar],
-            grads: result.grads,
-          };
-        } catch (e) {
-          dispose([kept.reconstruction, kept.kl].filter((t): t is Scalar => t !== undefined));
-          throw e;
-        } finally {
-          patches.dispose();
-        }
-      });
-      let values: number[];
+
+  const measure = async (next: number, withGrads: boolean): Promise<Measured> => {
+    const beta = warmupBeta(next, vae.config.beta, o.warmupSteps);
+    const lossOptions = { beta, seed: o.seed * 7919 + next };
+    const { scalars, grads } = within(() => {
+      const patches = sampler.sample(o.batchSize);
+      const kept: { reconstruction?: Scalar; kl?: Scalar } = {};
       try {
-        values = o.scope
-          ? within(() => scalars.map((t) => t.dataSync()[0]))
-          : await Promise.all(scalars.map(async (t) => (await t.data())[0]));
+        if (!withGrads) {
+          const terms = vae.lossTensors(patches, lossOptions);
+          return { scalars: [terms.total, terms.reconstruction, terms.kl], grads: null };
+        }
+        const result = variableGrads(() => {
+          const terms = vae.lossTensors(patches, lossOptions);
+          kept.reconstruction = keep(terms.reconstruction);
+          kept.kl = keep(terms.kl);
+          return terms.total;
+        }, variables);
+        return {
+          scalars: [result.value, kept.reconstruction as Scalar, kept.kl as Scalar],
+          grads: result.grads,
+        };
       } catch (e) {
-        dispose(grads);
+        dispose([kept.reconstruction, kept.kl].filter((t): t is Scalar => t !== undefined));
         throw e;
       } finally {
-        dispose(scalars);
+        patches.dispose();
       }
-      const [loss, rec, klValue] = values;
-      within(() => {
-        if (!Number.isFinite(loss)) {
-          dispose(grads);
-          vae.setWeights(snapshot);
+    });
+    let values: number[];
+    try {
+      values = o.scope
+        ? within(() => scalars.map((t) => t.dataSync()[0]))
+        : await Promise.all(scalars.map(async (t) => (await t.data())[0]));
+    } catch (e) {
+      if (grads) dispose(grads);
+      throw e;
+    } finally {
+      dispose(scalars);
+    }
+    const [loss, reconstruction, kl] = values;
+    return { record: { step: next, loss, reconstruction, kl, beta }, grads };
+  };
+
+  let step = o.startStep;
+  // The weights before the last update, given back if that update left weights with a non-finite loss.
+  let previous: Tensor[] | null = null;
+  // The loss (and gradients) of the current weights, measured on the next step's batch.
+  let pending: Measured | null = null;
+  // The step that left the current weights, reported once their loss is known to be finite.
+  let finished: TrainingRecord | null = null;
+  try {
+    for (;;) {
+      pending = await measure(step + 1, step < o.steps);
+      const loss = pending.record.loss;
+      if (!Number.isFinite(loss)) {
+        if (previous === null) {
           throw new Error(
-            `training diverged at step ${next}: the loss is ${loss}; the last weights with a finite loss were restored (lower the learningRate, now ${o.learningRate})`,
+            `the model's loss is ${loss} before training step ${step + 1}: its weights cannot be trained; they were not changed`,
           );
         }
-        // These weights gave a finite loss: keep them before the update can break them.
-        dispose(snapshot);
-        snapshot = vae.getWeights();
+        const restore = previous;
+        within(() => vae.setWeights(restore));
+        throw new Error(
+          `training diverged at step ${step}: the loss is ${loss}; the last weights with a finite loss (step ${step - 1}) were restored (lower the learningRate, now ${o.learningRate})`,
+        );
+      }
+      if (finished) {
+        history.push(finished);
+        const seconds = Math.max((Date.now() - started) / 1000, 1e-6);
+        const stepsPerSecond = (step - o.startStep) / seconds;
+        const progress: TrainingProgress = {
+          ...finished,
+          steps: o.steps,
+          stepsPerSecond,
+          etaSeconds: (o.steps - step) / stepsPerSecond,
+        };
+        o.progressObservable?.notifyObservers(progress);
+        const waited = o.onProgress?.(progress);
+        if (waited) await waited;
+        await yieldToHost();
+      }
+      if (step >= o.steps || o.signal?.aborted) break;
+      const grads = pending.grads as NamedTensorMap;
+      within(() => {
+        if (previous) dispose(previous);
+        previous = vae.getWeights();
         optimizer.applyGradients(grads as Parameters<typeof optimizer.applyGradients>[0]);
         dispose(grads);
       });
-      step = next;
-      const record: TrainingRecord = { step, loss, reconstruction: rec, kl: klValue, beta };
-      history.push(record);
-      const seconds = Math.max((Date.now() - started) / 1000, 1e-6);
-      const stepsPerSecond = (step - o.startStep) / seconds;
-      const progress: TrainingProgress = {
-        ...record,
-        steps: o.steps,
-        stepsPerSecond,
-        etaSeconds: (o.steps - step) / stepsPerSecond,
-      };
-      o.progressObservable?.notifyObservers(progress);
-      const waited = o.onProgress?.(progress);
-      if (waited) await waited;
-      await yieldToHost();
+      finished = pending.record;
+      pending = null;
+      step += 1;
     }
   } finally {
+    const left = pending?.grads;
     within(() => {
-      dispose(snapshot);
+      if (left) dispose(left);
+      if (previous) dispose(previous);
       optimizer.dispose();
     });
   }
-  return {
-    history,
-    step,
-    aborted: step < o.steps,
-    seconds: (Date.now() - started) / 1000,
-  };
+  return result(step);
 }

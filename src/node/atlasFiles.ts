@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { AtlasManifest } from '../atlas/atlasManifest.js';
 import { atlasPageFileName, parseAtlasManifest, withPageFiles } from '../atlas/atlasManifest.js';
 import type { PixelImage } from '../model/pixelImage.js';
-import { encodePng, readPng } from './png.js';
+import { decodePng, encodePng } from './png.js';
 
 export interface WriteAtlasOptions {
   /** Overwrite existing files (default: false). */
@@ -108,13 +108,14 @@ export function readAtlas(manifestPath: string): { pages: PixelImage[]; manifest
   const pages = manifest.pages.map((page, i) => {
     const path = join(dir, page.file ?? atlasPageFileName(name, i, manifest.pages.length));
     const buffer = readFileSync(path);
-    const image = readPng(buffer, pngChannels(buffer));
-    if (image.width !== page.width || image.height !== page.height) {
-      throw new Error(
-        `${path} is ${image.width}x${image.height}, but the manifest says page ${i} is ${page.width}x${page.height}`,
-      );
-    }
-    return image;
+    // The page's header must match the manifest before it is decoded.
+    return decodePng(buffer, pngChannels(buffer), path, (what, width, height) => {
+      if (width !== page.width || height !== page.height) {
+        throw new Error(
+          `${what} is ${width}x${height}, but the manifest says page ${i} is ${page.width}x${page.height}`,
+        );
+      }
+    });
   });
   return { pages, manifest };
 }

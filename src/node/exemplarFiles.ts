@@ -1,7 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 
+import { checkExemplarSize, MAX_EXEMPLAR_PIXELS } from '../model/exemplars.js';
 import type { PixelImage } from '../model/pixelImage.js';
-import { readPng } from './png.js';
+import { jpegSize } from './imageHeader.js';
+import { decodePng } from './png.js';
 
 /** npm package that decodes JPEG files when it is installed (it is optional). */
 const JPEG_DECODER = 'jpeg-js';
@@ -19,7 +21,7 @@ function isJpeg(bytes: Uint8Array): boolean {
 interface JpegDecoder {
   decode(
     data: Uint8Array,
-    options: { useTArray: true; formatAsRGBA: true },
+    options: { useTArray: true; formatAsRGBA: true; maxResolutionInMP: number },
   ): {
     width: number;
     height: number;
@@ -28,6 +30,8 @@ interface JpegDecoder {
 }
 
 async function decodeJpeg(path: string, bytes: Uint8Array, channels: 3 | 4): Promise<PixelImage> {
+  const declared = jpegSize(bytes, path);
+  checkExemplarSize(path, declared.width, declared.height);
   let decoder: JpegDecoder;
   try {
     // A variable specifier keeps the optional package out of type checking and bundling.
@@ -41,7 +45,12 @@ async function decodeJpeg(path: string, bytes: Uint8Array, channels: 3 | 4): Pro
   }
   let rgba: { width: number; height: number; data: Uint8Array };
   try {
-    rgba = decoder.decode(bytes, { useTArray: true, formatAsRGBA: true });
+    rgba = decoder.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      // The header was checked; this also bounds what the decoder itself allocates.
+      maxResolutionInMP: Math.ceil(MAX_EXEMPLAR_PIXELS / 1e6),
+    });
   } catch (e) {
     throw new Error(`${path} is not a readable JPEG image: ${(e as Error).message}`);
   }
@@ -55,13 +64,15 @@ async function decodeJpeg(path: string, bytes: Uint8Array, channels: 3 | 4): Pro
 
 /**
  * Reads a PNG or JPEG file (recognised by its first bytes, not its name) as 8-bit pixels; `channels` 3 drops
- * alpha (default: 3). JPEG needs the optional 'jpeg-js' package.
+ * alpha (default: 3). JPEG needs the optional 'jpeg-js' package. The size in the file's header is checked
+ * before decoding: at most 16384 pixels a side and 4096 x 4096 pixels in all (MAX_EXEMPLAR_SIDE,
+ * MAX_EXEMPLAR_PIXELS). Throws an Error naming the file when it is too large, truncated or corrupt.
  */
 export async function readExemplarFile(path: string, channels: 3 | 4 = 3): Promise<PixelImage> {
   if (!existsSync(path)) throw new Error(`image file ${path} does not exist`);
   if (!statSync(path).isFile()) throw new Error(`${path} is not a file`);
   const bytes = new Uint8Array(readFileSync(path));
-  if (isPng(bytes)) return readPng(bytes, channels);
+  if (isPng(bytes)) return decodePng(bytes, channels, path);
   if (isJpeg(bytes)) return decodeJpeg(path, bytes, channels);
   throw new Error(`${path} is neither a PNG nor a JPEG image`);
 }

@@ -7,5 +7,5 @@ export {
 } from './atlasFiles.js';
 export { readExemplarFile } from './exemplarFiles.js';
 export { fileSystemHandler } from './fileHandler.js';
-export * from './png.js';
+export { encodePng, type PixelImage, readPng, writePng } from './png.js';
 export { useWasmBackend } from './wasmBackend.js';

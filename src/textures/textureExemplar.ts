@@ -1,5 +1,6 @@
 import type { BaseTexture } from '@babylonjs/core';
 
+import { checkExemplarSize } from '../model/exemplars.js';
 import type { PixelImage } from '../model/pixelImage.js';
 
 export interface TextureExemplarOptions {
@@ -29,6 +30,7 @@ export async function textureExemplar(
   const { width, height } = texture.getSize();
   if (!(width > 0 && height > 0))
     throw new Error(`texture '${texture.name}' has no size (${width} x ${height})`);
+  checkExemplarSize(`texture '${texture.name}'`, width, height);
   const flipY = options.flipY ?? (texture as { invertY?: boolean }).invertY ?? false;
   const pending = texture.readPixels(0, 0, null, true, false);
   if (!pending) throw new Error(`texture '${texture.name}' cannot be read back (no GPU texture behind it)`);

@@ -1,5 +1,12 @@
 import { Observable, RegisterClass, type Scene, SerializationHelper } from '@babylonjs/core';
-import { type LatentGrid, latentToTensor, validateLatent } from '../latent/latentGrid.js';
+import {
+  type LatentGrid,
+  latentToTensor,
+  parseLatent,
+  type SerializedLatent,
+  serializeLatent,
+  validateLatent,
+} from '../latent/latentGrid.js';
 import type { TextureVae } from '../model/textureVae.js';
 import { DecodeScheduler } from './decodeScheduler.js';
 import { RegenerationQueue } from './regenerationQueue.js';
@@ -32,7 +39,7 @@ export interface VaeProceduralTextureOptions extends TensorProceduralTextureOpti
 export interface SerializedVae {
   modelId: string;
   size: number;
-  latent: { height: number; width: number; channels: number; data: number[] };
+  latent: SerializedLatent;
   tileable: boolean;
   outputFormat: 'uint8' | 'half-float';
   colourSpace: 'srgb' | 'linear';
@@ -88,11 +95,9 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     }
     if (model.isDisposed) throw new Error('the TextureVae given to VaeProceduralTexture has been disposed');
     const size = options.size ?? 256;
-    try {
-      model.latentSize(size, size);
-    } catch (error) {
-      throw new Error(`VaeProceduralTexture size: ${(error as Error).message.replace(/^width /, '')}`);
-    }
+    gridFor(model, size);
+    // Checked before the copy, so a malformed latent costs no allocation.
+    if (options.latent) checkLatent(model, size, options.latent);
     const latent = options.latent
       ? copyLatent(options.latent)
       : model.sample({
@@ -101,7 +106,6 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
           seed: options.seed ?? 0,
           temperature: options.temperature ?? 1,
         });
-    checkLatent(model, size, latent);
     super(name, scene, { ...options, size, tileable: options.tileable ?? model.config.tileable });
     this.model = model;
     this.modelId = options.modelId ?? model.config.name;
@@ -154,8 +158,8 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
 
   set latent(value: LatentGrid) {
     this._throwIfDisposed();
+    checkLatent(this.model, this.options.size, value);
     const latent = copyLatent(value);
-    checkLatent(this.model, this.options.size, latent);
     this._latent = latent;
     this._regenerateQuietly(latent);
   }
@@ -169,9 +173,8 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     try {
       this._throwIfDisposed();
       if (latent) {
-        const copy = copyLatent(latent);
-        checkLatent(this.model, this.options.size, copy);
-        this._latent = copy;
+        checkLatent(this.model, this.options.size, latent);
+        this._latent = copyLatent(latent);
       }
       this._throwIfModelDisposed();
     } catch (error) {
@@ -230,12 +233,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     const vae: SerializedVae = {
       modelId: this.modelId,
       size: this.options.size,
-      latent: {
-        height: this._latent.height,
-        width: this._latent.width,
-        channels: this._latent.channels,
-        data: Array.from(this._latent.data),
-      },
+      latent: serializeLatent(this._latent),
       tileable: this.options.tileable,
       outputFormat: this.options.outputFormat,
       colourSpace: this.options.colourSpace,
@@ -249,7 +247,8 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
 
   /**
    * Rebuilds a serialized texture; its model must be registered under the stored id (`registerVaeModel`).
-   * Throws an Error naming the missing id otherwise.
+   * Throws an Error naming the missing id otherwise, and one naming the field when the stored size or latent
+   * does not fit the model (checked before any latent value is copied).
    */
   static override Parse(
     parsed: SerializedVaeProceduralTexture,
@@ -268,16 +267,13 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
         `no TextureVae registered under '${vae.modelId}': call registerVaeModel('${vae.modelId}', model) before loading`,
       );
     }
+    const grid = gridFor(model, vae.size);
+    const latent = parseLatent(vae.latent, { ...grid, channels: model.latentChannels });
     const texture = new VaeProceduralTexture(parsed.name, scene, {
       model,
       modelId: vae.modelId,
       size: vae.size,
-      latent: {
-        height: vae.latent.height,
-        width: vae.latent.width,
-        channels: vae.latent.channels,
-        data: Float32Array.from(vae.latent.data),
-      },
+      latent,
       tileable: vae.tileable,
       outputFormat: vae.outputFormat,
       colourSpace: vae.colourSpace,
@@ -300,6 +296,15 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     this._stopRestore();
     this.onGenerationErrorObservable.clear();
     super.dispose();
+  }
+}
+
+/** The latent grid of a `size` texture; throws an Error naming the allowed sizes. */
+function gridFor(model: TextureVae, size: number): { height: number; width: number } {
+  try {
+    return model.latentSize(size, size);
+  } catch (error) {
+    throw new Error(`VaeProceduralTexture size: ${(error as Error).message.replace(/^width /, '')}`);
   }
 }
 

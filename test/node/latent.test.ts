@@ -6,6 +6,7 @@ import {
   type LatentGrid,
   latentToTensor,
   lerpLatent,
+  MAX_SEED,
   resizeLatent,
   SeededRandom,
   sampleLatent,
@@ -13,6 +14,7 @@ import {
   slerpLatent,
   validateLatent,
 } from '../../src/latent/index.js';
+import { TextureVae } from '../../src/model/textureVae.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -56,6 +58,49 @@ describe('sampleLatent', () => {
   test('rejects bad sizes and temperatures', () => {
     expect(() => sampleLatent(0, 0, 4, 2)).toThrow('latent height must be a positive integer, got 0');
     expect(() => sampleLatent(0, 4, 4, 2, -1)).toThrow('temperature must be a finite number >= 0, got -1');
+  });
+});
+
+describe('seeds', () => {
+  const range = `an integer from 0 to ${MAX_SEED}`;
+
+  test('are integers from 0 to 2^32 - 1 at every public entry point, checked before any work', () => {
+    expect(MAX_SEED).toBe(2 ** 32 - 1);
+    const latent = sampleLatent(1, 2, 2, 2);
+    for (const [seed, shown] of [
+      ['7', '"7"'],
+      [-1, '-1'],
+      [1.5, '1.5'],
+      [2 ** 32, '4294967296'],
+      [Number.NaN, 'NaN'],
+      [null, 'null'],
+      [{}, '[object Object] (object)'],
+    ] as const) {
+      const message = `seed must be ${range}, got ${shown}`;
+      expect(() => sampleLatent(seed as unknown as number, 2, 2, 2)).toThrow(message);
+      expect(() => similarLatent(latent, 0.5, seed as unknown as number)).toThrow(message);
+    }
+    const model = TextureVae.create({ stride: 4, encoderWidths: [4, 4, 4], decoderWidths: [4, 4, 4] });
+    const before = tf.memory().numTensors;
+    expect(() => model.sample({ width: 8, height: 8, seed: '7' as unknown as number })).toThrow(
+      `seed must be ${range}, got "7"`,
+    );
+    const grid8 = model.sample({ width: 8, height: 8, seed: MAX_SEED });
+    expect(() => model.similar(grid8, 0.5, -3)).toThrow(`seed must be ${range}, got -3`);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+    expect(() => TextureVae.create({}, { seed: Number.NaN })).toThrow(`seed must be ${range}, got NaN`);
+  });
+
+  test('SeededRandom folds any safe integer to 32 bits and refuses anything else', () => {
+    expect(new SeededRandom(2 ** 32 + 5).next()).toBe(new SeededRandom(5).next());
+    expect(new SeededRandom(-1).next()).toBe(new SeededRandom(MAX_SEED).next());
+    expect(() => new SeededRandom(0.5)).toThrow(
+      'SeededRandom seed must be an integer from -(2^53 - 1) to 2^53 - 1, got 0.5',
+    );
+    expect(() => new SeededRandom('7' as unknown as number)).toThrow(
+      'SeededRandom seed must be an integer from -(2^53 - 1) to 2^53 - 1, got "7"',
+    );
   });
 });
 

@@ -310,7 +310,7 @@ describe('bad input', () => {
       'stride must be a power of two from 2 to 32, got 3',
     );
     expect(() => TextureVae.create(TINY, { seed: Number.NaN })).toThrow(
-      'seed must be a finite number, got NaN',
+      'seed must be an integer from 0 to 4294967295, got NaN',
     );
   });
 });

@@ -201,6 +201,68 @@ describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', ()
     parsed.dispose();
     texture.dispose();
   });
+
+  test('Parse checks the stored size and latent against the model before copying any value', () => {
+    registerVaeProceduralTexture();
+    registerVaeModel('tiny-node', model);
+    const texture = new VaeProceduralTexture('stored', scene, { model, size: 16 });
+    const json = JSON.parse(JSON.stringify(texture.serialize()));
+    texture.dispose();
+    const tensors = tf.memory().numTensors;
+    const textures = engine.getLoadedTexturesCache().length;
+    const withVae = (vae: Record<string, unknown>) => ({ ...json, vae: { ...json.vae, ...vae } });
+    const unread = {
+      get length(): number {
+        throw new Error('the declared data must not be read');
+      },
+    };
+    for (const [vae, message] of [
+      [
+        { latent: undefined },
+        'serialized latent must be an object {height, width, channels, data}, got undefined',
+      ],
+      [
+        { latent: { ...json.vae.latent, data: unread } },
+        'serialized latent data must be an array of 64 numbers, got object',
+      ],
+      [
+        { latent: { ...json.vae.latent, height: 2500, width: 2500 } },
+        'serialized latent must be 4x4x4 (height x width x channels) for this size and model, got 2500x2500x4',
+      ],
+      [
+        { latent: { ...json.vae.latent, data: [1, 2] } },
+        'serialized latent data must hold height*width*channels = 64 numbers, got 2',
+      ],
+      [
+        { latent: { ...json.vae.latent, data: [...json.vae.latent.data.slice(1), 'x'] } },
+        'serialized latent values must be finite numbers, got "x" at index 63',
+      ],
+      [{ size: 1e6 }, 'VaeProceduralTexture size: must be a multiple of 4 between 4 and 4096, got 1000000'],
+      [
+        { size: undefined },
+        'VaeProceduralTexture size: must be a multiple of 4 between 4 and 4096, got undefined',
+      ],
+    ] as const) {
+      expect(() => VaeProceduralTexture.Parse(withVae(vae), scene, '')).toThrow(message);
+    }
+    expect(() => VaeProceduralTexture.Parse({ ...json, vae: undefined }, scene, '')).toThrow(
+      'VaeProceduralTexture.Parse needs the object VaeProceduralTexture.serialize() returned',
+    );
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(engine.getLoadedTexturesCache().length).toBe(textures);
+  });
+
+  test('a latent of the wrong shape is refused before it is copied', () => {
+    const unread = {
+      get length(): number {
+        throw new Error('the declared data must not be read');
+      },
+    };
+    const latent = { data: unread, height: 4, width: 4, channels: 4 } as unknown as LatentGrid;
+    expect(() => new VaeProceduralTexture('bad', scene, { model, size: 16, latent })).toThrow(
+      'latent data must be a Float32Array',
+    );
+  });
 });
 
 describe('RegenerationQueue', () => {

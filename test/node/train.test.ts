@@ -96,8 +96,8 @@ describe('trainTextureVae', () => {
     });
     vae.dispose();
     expect(inScope.history).toEqual(a.history);
-    // Once for the first snapshot, three per step, once to clean up.
-    expect(scoped).toBe(1 + 3 * 3 + 1);
+    // Two per measured batch (3 steps + the check of the last weights), one per update, once to clean up.
+    expect(scoped).toBe(2 * (3 + 1) + 3 + 1);
     const resumed = await run({ steps: 6, startStep: 4 });
     expect(resumed.history.map((h) => h.step)).toEqual([5, 6]);
     expect(resumed.history[0].beta).toBe(TextureVae.create(tinyConfig).config.beta);
@@ -164,13 +164,59 @@ describe('trainTextureVae', () => {
     );
     expect(match).not.toBeNull();
     const step = Number(match?.[1]);
-    expect(step).toBeGreaterThan(1);
+    expect(step).toBeGreaterThanOrEqual(1);
+    // Steps before `step` were reported; the weights step left gave a non-finite loss and were never reported.
     expect(after.length).toBe(step);
-    // Step `step - 1` was the last with a finite loss; it was computed with the weights left by step - 2.
+    expect(error?.message).toContain(`the last weights with a finite loss (step ${step - 1}) were restored`);
     const restored = vae.getWeights();
-    expect(await values(restored)).toEqual(after[step - 2]);
+    expect(await values(restored)).toEqual(after[step - 1]);
     tf.dispose(restored);
     expect(tf.memory().numTensors).toBe(before);
+    vae.dispose();
+  });
+
+  test('the last step is checked too: a diverging final step or an abort after it never keeps its weights', async () => {
+    const vae = TextureVae.create(tinyConfig, { seed: 4 });
+    const initial = vae.getWeights();
+    const start = await values(initial);
+    tf.dispose(initial);
+    const before = tf.memory().numTensors;
+    const reports: number[] = [];
+    const controller = new AbortController();
+    const options = {
+      batchSize: 2,
+      patchSize: 16,
+      learningRate: 1e9,
+      warmupSteps: 0,
+      onProgress: (p: TrainingProgress) => {
+        reports.push(p.step);
+        controller.abort();
+      },
+    };
+    const message =
+      /^training diverged at step 1: the loss is (NaN|-?Infinity); the last weights with a finite loss \(step 0\) were restored \(lower the learningRate, now 1000000000\)$/;
+    // One step only: before, its update was never checked and the NaN weights were kept.
+    await expect(trainTextureVae(vae, stripes(), { ...options, steps: 1 })).rejects.toThrow(message);
+    // An abort right after the diverging step: that step is not reported, so nothing can save its weights.
+    await expect(
+      trainTextureVae(vae, stripes(), { ...options, steps: 20, signal: controller.signal }),
+    ).rejects.toThrow(message);
+    expect(reports).toEqual([]);
+    const now = vae.getWeights();
+    expect(await values(now)).toEqual(start);
+    tf.dispose(now);
+    expect(tf.memory().numTensors).toBe(before);
+
+    // A model whose weights already give a non-finite loss is not trained at all.
+    const weights = vae.getWeights();
+    const broken = weights.map((w) => tf.fill(w.shape, Number.NaN));
+    vae.setWeights(broken);
+    tf.dispose([...weights, ...broken]);
+    const tensors = tf.memory().numTensors;
+    await expect(trainTextureVae(vae, stripes(), { steps: 2, batchSize: 2, patchSize: 16 })).rejects.toThrow(
+      "the model's loss is NaN before training step 1: its weights cannot be trained; they were not changed",
+    );
+    expect(tf.memory().numTensors).toBe(tensors);
     vae.dispose();
   });
 

@@ -118,7 +118,8 @@ export async function loadPretrainedLatents(id: PretrainedModelId = 'default'): 
       `materials.bin must hold ${index.materials.length} latents of ${size} floats, got ${floats.length} floats`,
     );
   }
-  const latents: Record<string, LatentGrid> = {};
+  // No prototype: a material named '__proto__' or 'toString' is an ordinary key.
+  const latents: Record<string, LatentGrid> = Object.create(null);
   index.materials.forEach((m, i) => {
     latents[m.name] = Object.freeze({
       data: floats.slice(i * size, (i + 1) * size),
@@ -128,4 +129,15 @@ export async function loadPretrainedLatents(id: PretrainedModelId = 'default'): 
     });
   });
   return Object.freeze(latents);
+}
+
+/**
+ * The latent of the material `name` in `materials`, looked up as an own key only (so '__proto__' or
+ * 'toString' are unknown names, not Object's members). Throws an Error listing the allowed names.
+ */
+export function materialLatent(materials: MaterialLatents, name: string): LatentGrid {
+  if (typeof name !== 'string' || !Object.hasOwn(materials, name)) {
+    throw new Error(`unknown material '${String(name)}'; allowed: ${Object.keys(materials).join(', ')}`);
+  }
+  return materials[name];
 }
