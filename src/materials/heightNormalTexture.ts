@@ -1,5 +1,9 @@
-import type { BaseTexture, Scene } from '@babylonjs/core';
-import { ProceduralTexture, Texture, Vector2 } from '@babylonjs/core';
+import type { BaseTexture } from '@babylonjs/core/Materials/Textures/baseTexture.js';
+import { ProceduralTexture } from '@babylonjs/core/Materials/Textures/Procedurals/proceduralTexture.js';
+import { Texture } from '@babylonjs/core/Materials/Textures/texture.js';
+import { Vector2 } from '@babylonjs/core/Maths/math.vector.js';
+import type { Scene } from '@babylonjs/core/scene.js';
+import '../textures/proceduralTextureSideEffects.js';
 
 // Sobel filter on luminance as height, wrapping at the edges so tileable textures stay seamless.
 const FRAGMENT = `

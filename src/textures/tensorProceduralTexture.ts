@@ -1,4 +1,8 @@
-import { Constants, ProceduralTexture, type Scene, ThinTexture } from '@babylonjs/core';
+import { Constants } from '@babylonjs/core/Engines/constants.js';
+import { ProceduralTexture } from '@babylonjs/core/Materials/Textures/Procedurals/proceduralTexture.js';
+import { ThinTexture } from '@babylonjs/core/Materials/Textures/thinTexture.js';
+import type { Scene } from '@babylonjs/core/scene.js';
+import './proceduralTextureSideEffects.js';
 import type { Tensor4D } from '@tensorflow/tfjs-core';
 import {
   createDecodeSource,
