@@ -162,6 +162,10 @@ grep -q '\.js$' <<<"$assets" || fail "vite build wrote no JavaScript"
 for asset in 'weights-.*\.bin' 'materials-.*\.bin' 'model-atlas-.*\.png' 'model-atlas-.*\.json'; do
   grep -qE "^$asset$" <<<"$assets" || fail "vite build emitted no $asset"
 done
+# The GLSL procedural vertex shader, imported by the package next to its procedural textures, is in the app's
+# static chunks, not only in the chunk Babylon loads on demand: the bundler kept the package's side-effect imports.
+grep -l 'proceduralVertexShader' dist/assets/*.js | grep -qv '/procedural\.vertex-' ||
+  fail "the package's import of Babylon's procedural vertex shader was dropped from the bundle"
 echo "vite build: $(grep -c '\.js$' <<<"$assets") JS chunks, and $(grep -v '\.js$' <<<"$assets" | tr '\n' ' ')"
 
 step "passed"
