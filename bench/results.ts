@@ -1,34 +1,12 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeResultsSection as writeSection } from '../cli/resultsSection.js';
+
+export { machineLine, markdownTable } from '../cli/resultsSection.js';
 
 const resultsPath = join(dirname(fileURLToPath(import.meta.url)), 'RESULTS.md');
 
-/**
- * Replaces (or appends) one named section of bench/RESULTS.md, between `<!-- name:start -->` and
- * `<!-- name:end -->`, so each benchmark rewrites only its own table.
- */
+/** Rewrites one named section of bench/RESULTS.md (or of `path`); see cli/resultsSection.ts. */
 export function writeResultsSection(name: string, markdown: string, path = resultsPath): void {
-  const start = `<!-- ${name}:start -->`;
-  const end = `<!-- ${name}:end -->`;
-  const block = `${start}\n${markdown.trim()}\n${end}`;
-  const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmark results\n';
-  const from = current.indexOf(start);
-  const to = current.indexOf(end);
-  const next =
-    from >= 0 && to > from
-      ? `${current.slice(0, from)}${block}${current.slice(to + end.length)}`
-      : `${current.trimEnd()}\n\n${block}\n`;
-  writeFileSync(path, next);
-}
-
-/** Markdown table from a header row and rows of cells. */
-export function markdownTable(header: string[], rows: (string | number)[][]): string {
-  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
-/** Describes the machine a figure was measured on, for the line under each table. */
-export function machineLine(): string {
-  return `Node ${process.version}, ${process.platform}/${process.arch}, measured ${new Date().toISOString().slice(0, 10)}`;
+  writeSection(name, markdown, path);
 }

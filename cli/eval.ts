@@ -5,8 +5,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-
-import { machineLine, markdownTable, writeResultsSection } from '../bench/results.js';
 import { fitCropPca, pcaSamples } from '../src/eval/baselines.js';
 import { type FloatImage, toFloatRgb } from '../src/eval/floatImage.js';
 import { psnr } from '../src/eval/psnr.js';
@@ -19,6 +17,7 @@ import type { TextureVae } from '../src/model/textureVae.js';
 import { readPng } from '../src/node/png.js';
 import { checkModelArg, integer, loadModelArg, seedOption } from './args.js';
 import { formatSeconds, ProgressBar } from './progress.js';
+import { machineLine, markdownTable, writeResultsSection } from './resultsSection.js';
 
 const help = `usage: babylon-vae-textures eval --images <dir> [options]
 

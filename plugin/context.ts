@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { io as tfio } from '@tensorflow/tfjs-core';
 
 import type { AtlasManifest } from '../src/atlas/atlasManifest.js';
+import type { IncomingMessage, ServerResponse } from './httpTypes.js';
 
 import {
   type AtlasQuery,

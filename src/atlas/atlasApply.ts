@@ -1,4 +1,7 @@
-import type { AbstractMesh, Matrix, Mesh, Texture } from '@babylonjs/core';
+import type { Texture } from '@babylonjs/core/Materials/Textures/texture.js';
+import type { Matrix } from '@babylonjs/core/Maths/math.vector.js';
+import type { AbstractMesh } from '@babylonjs/core/Meshes/abstractMesh.js';
+import type { Mesh } from '@babylonjs/core/Meshes/mesh.js';
 
 import type { AtlasUvRect } from './atlasLayout.js';
 import type { AtlasManifest } from './atlasManifest.js';

@@ -1,5 +1,10 @@
-import type { AbstractMesh, Material, MaterialDefines, Scene } from '@babylonjs/core';
-import { MaterialPluginBase, RegisterClass, ShaderLanguage } from '@babylonjs/core';
+import type { Material } from '@babylonjs/core/Materials/material.js';
+import type { MaterialDefines } from '@babylonjs/core/Materials/materialDefines.js';
+import { MaterialPluginBase } from '@babylonjs/core/Materials/materialPluginBase.js';
+import { ShaderLanguage } from '@babylonjs/core/Materials/shaderLanguage.js';
+import type { AbstractMesh } from '@babylonjs/core/Meshes/abstractMesh.js';
+import { RegisterClass } from '@babylonjs/core/Misc/typeStore.js';
+import type { Scene } from '@babylonjs/core/scene.js';
 
 /** Name under which the plugin registers on a material (`material.pluginManager.getPlugin(...)`). */
 export const ATLAS_UV_PLUGIN_NAME = 'AtlasUv';

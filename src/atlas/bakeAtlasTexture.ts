@@ -1,4 +1,4 @@
-import type { Scene } from '@babylonjs/core';
+import type { Scene } from '@babylonjs/core/scene.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { runOnEngine } from '../gpu/glHandoff.js';
 import { canShareContext } from '../gpu/sharedBackend.js';

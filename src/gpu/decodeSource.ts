@@ -1,11 +1,11 @@
-import {
-  type AbstractEngine,
-  Constants,
-  type Engine,
-  type InternalTexture,
-  RawTexture,
-  ThinTexture,
-} from '@babylonjs/core';
+import type { AbstractEngine } from '@babylonjs/core/Engines/abstractEngine.js';
+import { Constants } from '@babylonjs/core/Engines/constants.js';
+import type { Engine } from '@babylonjs/core/Engines/engine.js';
+// RawTexture.update needs ThinEngine.updateRawTexture (WebGPUEngine brings its own).
+import '@babylonjs/core/Engines/Extensions/engine.rawTexture.js';
+import type { InternalTexture } from '@babylonjs/core/Materials/Textures/internalTexture.js';
+import { RawTexture } from '@babylonjs/core/Materials/Textures/rawTexture.js';
+import { ThinTexture } from '@babylonjs/core/Materials/Textures/thinTexture.js';
 import { pad, type Tensor4D, tidy } from '@tensorflow/tfjs-core';
 import { runOnEngine } from './glHandoff.js';
 import { canShareContext, getSharedBackend, type SharedBackend, type WeightOwner } from './sharedBackend.js';

@@ -1,4 +1,4 @@
-import type { AbstractEngine } from '@babylonjs/core';
+import type { AbstractEngine } from '@babylonjs/core/Engines/abstractEngine.js';
 import { setWebGLContext } from '@tensorflow/tfjs-backend-webgl';
 import { getBackend, setBackend } from '@tensorflow/tfjs-core';
 import { getSharedBackend, type SharedBackend } from './sharedBackend.js';

@@ -1,4 +1,5 @@
-import type { AbstractEngine, Observer } from '@babylonjs/core';
+import type { AbstractEngine } from '@babylonjs/core/Engines/abstractEngine.js';
+import type { Observer } from '@babylonjs/core/Misc/observable.js';
 import { GPGPUContext, MathBackendWebGL, setWebGLContext } from '@tensorflow/tfjs-backend-webgl';
 import {
   env,

@@ -1,5 +1,6 @@
-import type { Scene } from '@babylonjs/core';
-import { PBRMaterial, StandardMaterial } from '@babylonjs/core';
+import { PBRMaterial } from '@babylonjs/core/Materials/PBR/pbrMaterial.js';
+import { StandardMaterial } from '@babylonjs/core/Materials/standardMaterial.js';
+import type { Scene } from '@babylonjs/core/scene.js';
 import type { LatentGrid } from '../latent/latentGrid.js';
 import { resizeLatent } from '../latent/latentOps.js';
 import { type MaterialLatents, materialLatent } from '../model/pretrained/pretrained.js';

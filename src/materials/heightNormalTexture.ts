@@ -1,5 +1,13 @@
-import type { BaseTexture, Scene } from '@babylonjs/core';
-import { ProceduralTexture, Texture, Vector2 } from '@babylonjs/core';
+// Side effects a ProceduralTexture needs, imported here because the package never imports Babylon's root: the
+// GLSL vertex shader it draws with (else a dynamic import at first use) and ThinEngine.createRenderTargetTexture
+// (Engine and NullEngine import it themselves; WebGPUEngine has its own).
+import '@babylonjs/core/Engines/Extensions/engine.renderTarget.js';
+import '@babylonjs/core/Shaders/procedural.vertex.js';
+import type { BaseTexture } from '@babylonjs/core/Materials/Textures/baseTexture.js';
+import { ProceduralTexture } from '@babylonjs/core/Materials/Textures/Procedurals/proceduralTexture.js';
+import { Texture } from '@babylonjs/core/Materials/Textures/texture.js';
+import { Vector2 } from '@babylonjs/core/Maths/math.vector.js';
+import type { Scene } from '@babylonjs/core/scene.js';
 
 // Sobel filter on luminance as height, wrapping at the edges so tileable textures stay seamless.
 const FRAGMENT = `

@@ -1,26 +1,19 @@
-import type {
-  AbstractEngine,
-  AbstractMesh,
-  BaseTexture,
-  IInspectable,
-  Material,
-  MaterialDefines,
-  Nullable,
-  Observer,
-  Scene,
-  SubMesh,
-  UniformBuffer,
-} from '@babylonjs/core';
-import {
-  Material as BabylonMaterial,
-  InspectableType,
-  MaterialPluginBase,
-  Observable,
-  PBRBaseMaterial,
-  RegisterClass,
-  ShaderLanguage,
-  StandardMaterial,
-} from '@babylonjs/core';
+import type { AbstractEngine } from '@babylonjs/core/Engines/abstractEngine.js';
+import { Material as BabylonMaterial, type Material } from '@babylonjs/core/Materials/material.js';
+import type { MaterialDefines } from '@babylonjs/core/Materials/materialDefines.js';
+import { MaterialPluginBase } from '@babylonjs/core/Materials/materialPluginBase.js';
+import { PBRBaseMaterial } from '@babylonjs/core/Materials/PBR/pbrBaseMaterial.js';
+import { ShaderLanguage } from '@babylonjs/core/Materials/shaderLanguage.js';
+import { StandardMaterial } from '@babylonjs/core/Materials/standardMaterial.js';
+import type { BaseTexture } from '@babylonjs/core/Materials/Textures/baseTexture.js';
+import type { UniformBuffer } from '@babylonjs/core/Materials/uniformBuffer.js';
+import type { AbstractMesh } from '@babylonjs/core/Meshes/abstractMesh.js';
+import type { SubMesh } from '@babylonjs/core/Meshes/subMesh.js';
+import { type IInspectable, InspectableType } from '@babylonjs/core/Misc/iInspectable.js';
+import { Observable, type Observer } from '@babylonjs/core/Misc/observable.js';
+import { RegisterClass } from '@babylonjs/core/Misc/typeStore.js';
+import type { Scene } from '@babylonjs/core/scene.js';
+import type { Nullable } from '@babylonjs/core/types.js';
 import type { LatentGrid } from '../latent/latentGrid.js';
 import { parseLatent, serializeLatent, validateLatent } from '../latent/latentGrid.js';
 import { checkSeed, offsetSeed } from '../latent/random.js';

@@ -1,17 +1,39 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel } from '../model/ops/convFilterGradient.js';
 
+const WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
+
 let prepared: Promise<void> | undefined;
 
+/**
+ * Imports the backend package (which registers 'wasm' with tfjs) on first use, so the rest of the Node entry
+ * (PNG files, model files) works without it, and a missing install says what to run.
+ */
+async function importWasmPackage(): Promise<typeof import('@tensorflow/tfjs-backend-wasm')> {
+  try {
+    return await import('@tensorflow/tfjs-backend-wasm');
+  } catch (e) {
+    const { code, message } = e as { code?: string; message?: string };
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message?.includes(WASM_PACKAGE)) {
+      throw new Error(
+        `useWasmBackend() needs the package ${WASM_PACKAGE}, which is not installed; ` +
+          `install the version of your @tensorflow/tfjs-core: npm install ${WASM_PACKAGE}@${tf.version_core}`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
 async function prepare(): Promise<void> {
+  const { setWasmPaths } = await importWasmPackage();
   // The paths can only be set before the backend first initialises.
   if (!tf.findBackend('wasm')) {
     const require = createRequire(import.meta.url);
-    setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
+    setWasmPaths(`${dirname(require.resolve(WASM_PACKAGE))}/`);
   }
   // Initialise first: the backend runs the setup of the kernels registered at that moment, which the
   // replaced Conv2DBackpropInput needs to serve as the fallback.

@@ -1,4 +1,14 @@
-import { Constants, ProceduralTexture, type Scene, ThinTexture } from '@babylonjs/core';
+import { Constants } from '@babylonjs/core/Engines/constants.js';
+// Side effects a ProceduralTexture needs, imported here because the package never imports Babylon's root: the
+// GLSL vertex shader it draws with (else a dynamic import at first use), ThinEngine.createRenderTargetTexture
+// and setAlphaMode (Engine and NullEngine import these themselves; WebGPUEngine has its own). They sit in the
+// modules that use them: package.json says `sideEffects: false`, so bundlers drop a module nothing is used from.
+import '@babylonjs/core/Engines/Extensions/engine.alpha.js';
+import '@babylonjs/core/Engines/Extensions/engine.renderTarget.js';
+import '@babylonjs/core/Shaders/procedural.vertex.js';
+import { ProceduralTexture } from '@babylonjs/core/Materials/Textures/Procedurals/proceduralTexture.js';
+import { ThinTexture } from '@babylonjs/core/Materials/Textures/thinTexture.js';
+import type { Scene } from '@babylonjs/core/scene.js';
 import type { Tensor4D } from '@tensorflow/tfjs-core';
 import {
   createDecodeSource,

@@ -1,4 +1,6 @@
-import type { BaseTexture } from '@babylonjs/core';
+// BaseTexture.readPixels needs ThinEngine._readTexturePixels (WebGPUEngine brings its own).
+import '@babylonjs/core/Engines/Extensions/engine.readTexture.js';
+import type { BaseTexture } from '@babylonjs/core/Materials/Textures/baseTexture.js';
 
 import { checkExemplarSize } from '../model/exemplars.js';
 import type { PixelImage } from '../model/pixelImage.js';

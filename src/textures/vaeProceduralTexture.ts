@@ -1,4 +1,7 @@
-import { Observable, RegisterClass, type Scene, SerializationHelper } from '@babylonjs/core';
+import { SerializationHelper } from '@babylonjs/core/Misc/decorators.serialization.js';
+import { Observable } from '@babylonjs/core/Misc/observable.js';
+import { RegisterClass } from '@babylonjs/core/Misc/typeStore.js';
+import type { Scene } from '@babylonjs/core/scene.js';
 import {
   type LatentGrid,
   latentToTensor,

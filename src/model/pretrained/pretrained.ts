@@ -1,5 +1,6 @@
 import { io } from '@tensorflow/tfjs-core';
 import type { LatentGrid } from '../../latent/latentGrid.js';
+import { requireBackend } from '../requireBackend.js';
 import { TextureVae } from '../textureVae.js';
 
 /** Ids of the models shipped inside the package. */
@@ -90,7 +91,9 @@ function packagedHandler(files: PretrainedFiles): io.IOHandler {
  * CC0 material photos (see its MODEL_CARD.md). The caller owns the returned model and disposes it.
  */
 export async function loadPretrained(id: PretrainedModelId = 'default'): Promise<TextureVae> {
-  return TextureVae.load(packagedHandler(filesOf(id)));
+  const files = filesOf(id);
+  requireBackend('loadPretrained()');
+  return TextureVae.load(packagedHandler(files));
 }
 
 /** Index of the named material latents shipped with a model. */
