@@ -33,6 +33,7 @@ import { PaddedConv2D } from './layers/paddedConv2D.js';
 import { registerTextureVaeLayers } from './layers/registerTextureVaeLayers.js';
 import { type ElboTerms, elbo, reparameterize } from './loss.js';
 import type { PixelImage } from './pixelImage.js';
+import { requireBackend } from './requireBackend.js';
 import {
   MAX_TEXTURE_SIZE,
   resolveTextureVaeConfig,
@@ -155,6 +156,7 @@ export class TextureVae {
   static create(config: Partial<TextureVaeConfig> = {}, options: { seed?: number } = {}): TextureVae {
     const resolved = resolveTextureVaeConfig(config);
     const seed = checkSeed(options.seed ?? 0);
+    requireBackend('TextureVae.create()');
     const rng = new SeededRandom(seed);
     const model = buildModel(resolved);
     for (const spec of textureVaeLayerSpecs(resolved)) {
@@ -186,6 +188,7 @@ export class TextureVae {
    * them (see httpModelHandler); an IOHandler passed in fetches its weights itself.
    */
   static async load(source: string | io.IOHandler): Promise<TextureVae> {
+    requireBackend('TextureVae.load()');
     // A string without any scheme is a relative URL fetched over HTTP, as in tf.loadLayersModel.
     const handler =
       typeof source === 'string'
