@@ -28,13 +28,14 @@ import {
 import { type LatentGrid, latentToTensor, validateLatent } from '../latent/latentGrid.js';
 import { lerpLatent, resizeLatent, sampleLatent, similarLatent, slerpLatent } from '../latent/latentOps.js';
 import { SeededRandom } from '../latent/random.js';
+import { decodeInTiles, MAX_DECODE_OUTPUT_BYTES, planDecodeTiles } from './decodeTiles.js';
 import { textureVaeMetadata, validateTextureVaeArtifacts } from './io.js';
 import { PaddedConv2D } from './layers/paddedConv2D.js';
 import { registerTextureVaeLayers } from './layers/registerTextureVaeLayers.js';
 import { type ElboTerms, elbo, reparameterize } from './loss.js';
 import type { PixelImage } from './pixelImage.js';
 import {
-  MAX_TEXTURE_SIZE,
+  checkTextureSize,
   resolveTextureVaeConfig,
   type TextureVaeConfig,
   textureVaeLayerSpecs,
@@ -203,7 +204,10 @@ export class TextureVae {
     return this._disposed;
   }
 
-  /** Grid size for an output size; throws unless width and height are multiples of stride in [stride, 4096]. */
+  /**
+   * Grid size for an output size; throws unless width and height are multiples of stride in
+   * [stride, MAX_TEXTURE_SIZE].
+   */
   latentSize(width: number, height: number): { width: number; height: number } {
     this._assertLive();
     this._checkSide('width', width);
@@ -230,16 +234,19 @@ export class TextureVae {
 
   /**
    * Decodes latents [B, h, w, latentChannels] to images [B, h*stride, w*stride, outputChannels] in [0, 1],
-   * owned by the caller.
+   * owned by the caller. A decode whose estimated activations exceed `options.memoryBudget` bytes (default:
+   * 134217728, see DEFAULT_DECODE_MEMORY_BUDGET) runs in passes over fewer latents or over overlapping tiles
+   * of the grid, with the same pixels as one pass, so every size up to MAX_TEXTURE_SIZE decodes on every
+   * backend. Throws before any backend work when the output would exceed MAX_DECODE_OUTPUT_BYTES (512 MiB).
    */
-  decodeTensors(latents: Tensor4D): Tensor4D {
+  decodeTensors(latents: Tensor4D, options: { memoryBudget?: number } = {}): Tensor4D {
     this._assertLive();
     if (latents.rank !== 4) {
       throw new Error(
         `latents must be a rank-4 tensor [batch, height, width, ${this.latentChannels}], got rank ${latents.rank}`,
       );
     }
-    const [, h, w, c] = latents.shape;
+    const [b, h, w, c] = latents.shape;
     if (c !== this.latentChannels) {
       throw new Error(
         `latents must have ${this.latentChannels} channels (the model's latentChannels), got ${c}`,
@@ -247,7 +254,19 @@ export class TextureVae {
     }
     this._checkSide('decoded height', h * this.stride);
     this._checkSide('decoded width', w * this.stride);
-    return tidy(() => this._decoder.apply(latents) as Tensor4D);
+    const outputBytes = 4 * b * h * w * this.stride * this.stride * this.outputChannels;
+    if (outputBytes > MAX_DECODE_OUTPUT_BYTES) {
+      throw new Error(
+        `one decodeTensors call returns at most ${MAX_DECODE_OUTPUT_BYTES / 2 ** 20} MiB of float pixels, ` +
+          `got ${b} latents of ${w * this.stride}x${h * this.stride} (${Math.ceil(outputBytes / 2 ** 20)} MiB); ` +
+          'decode fewer latents per call',
+      );
+    }
+    const plan = planDecodeTiles(this.config, b, h, w, options.memoryBudget);
+    if (plan.batch >= b && plan.rows.length === 1 && plan.columns.length === 1) {
+      return tidy(() => this._decoder.apply(latents) as Tensor4D);
+    }
+    return decodeInTiles(this.config, latents, plan, (z) => this._decoder.apply(z) as Tensor4D);
   }
 
   /**
@@ -431,12 +450,7 @@ export class TextureVae {
   }
 
   private _checkSide(what: string, value: number): void {
-    const s = this.stride;
-    if (!Number.isInteger(value) || value < s || value > MAX_TEXTURE_SIZE || value % s !== 0) {
-      throw new Error(
-        `${what} must be a multiple of ${s} between ${s} and ${MAX_TEXTURE_SIZE}, got ${value}`,
-      );
-    }
+    checkTextureSize(what, value, this.stride);
   }
 
   private _checkImageTensor(images: Tensor): void {

@@ -53,6 +53,19 @@ export const DEFAULT_TEXTURE_VAE_CONFIG: Readonly<TextureVaeConfig> = Object.fre
 /** Largest supported output side in pixels, and so the largest image side the encoder accepts. */
 export const MAX_TEXTURE_SIZE = 4096;
 
+/**
+ * The one check of a side in pixels against a model's stride: an integer multiple of `stride` from `stride` to
+ * `max` (default: MAX_TEXTURE_SIZE). Throws "`what` must be a multiple of the model stride 8 between 8 and
+ * 4096, got 300".
+ */
+export function checkTextureSize(what: string, value: number, stride: number, max = MAX_TEXTURE_SIZE): void {
+  if (!Number.isInteger(value) || value < stride || value > max || value % stride !== 0) {
+    throw new Error(
+      `${what} must be a multiple of the model stride ${stride} between ${stride} and ${max}, got ${value}`,
+    );
+  }
+}
+
 const MAX_WIDTH = 1024;
 
 function checkWidths(key: string, widths: unknown, count: number, stride: number): number[] {
@@ -134,9 +147,15 @@ export interface ConvLayerSpec {
   readonly activation: PaddedConv2DActivation;
 }
 
+/** What the decoder's shape depends on: an AtlasDecoder's config plus its stride and latent channels. */
+export type DecoderShape = Pick<
+  TextureVaeConfig,
+  'stride' | 'latentChannels' | 'decoderWidths' | 'outputChannels'
+>;
+
 /** The convolutions of a resolved config, encoder first; the single source of the architecture. */
 export function textureVaeLayerSpecs(config: Readonly<TextureVaeConfig>): ConvLayerSpec[] {
-  const { stride, encoderWidths: enc, decoderWidths: dec, latentChannels, outputChannels } = config;
+  const { stride, encoderWidths: enc, latentChannels, outputChannels } = config;
   const specs: ConvLayerSpec[] = [];
   const conv = (s: Omit<ConvLayerSpec, 'kernelSize'>) => specs.push({ ...s, kernelSize: 3 });
   conv({
@@ -171,6 +190,14 @@ export function textureVaeLayerSpecs(config: Readonly<TextureVaeConfig>): ConvLa
     cellSize: stride,
     activation: 'linear',
   });
+  return [...specs, ...decoderLayerSpecs(config)];
+}
+
+/** The decoder's convolutions, in model order (the decoder part of textureVaeLayerSpecs). */
+export function decoderLayerSpecs(config: Readonly<DecoderShape>): ConvLayerSpec[] {
+  const { stride, decoderWidths: dec, latentChannels, outputChannels } = config;
+  const specs: ConvLayerSpec[] = [];
+  const conv = (s: Omit<ConvLayerSpec, 'kernelSize'>) => specs.push({ ...s, kernelSize: 3 });
   conv({
     name: 'decoder_conv_0',
     part: 'decoder',
@@ -204,6 +231,46 @@ export function textureVaeLayerSpecs(config: Readonly<TextureVaeConfig>): ConvLa
     activation: 'sigmoid',
   });
   return specs;
+}
+
+/**
+ * Latent cells a decoded region needs beyond its own on each side for its pixels to equal those of a decode of
+ * the whole grid (its halo). A k x k convolution on a grid of `cellSize`-pixel cells reads (k - 1) / 2 cells on
+ * each side, so cellSize * (k - 1) / 2 output pixels; nearest upsamples add nothing when the region starts on a
+ * latent cell boundary. The sum in whole latent cells, rounded up: 2 for every stride of the architecture
+ * (stride + stride / 2 + ... + 1 + 1 = 2 * stride pixels).
+ */
+export function decoderHaloCells(config: Readonly<DecoderShape>): number {
+  let pixels = 0;
+  for (const l of decoderLayerSpecs(config)) pixels += (l.cellSize * (l.kernelSize - 1)) / 2;
+  return Math.ceil(pixels / config.stride);
+}
+
+/**
+ * Estimated peak bytes of one decoder pass over a [batch, height, width] latent grid: the largest layer's
+ * float32 values alive at once. Per value of a layer's grid: its input (3x for the input and the two circular
+ * pad copies), its output (3x for the convolution, bias and activation results), k * k for the convolution's
+ * scratch (XNNPACK's indirection buffer on WASM), and the previous layer's output while it is upsampled.
+ * Within 10% of tfjs's own peak count plus the scratch for the default config.
+ */
+export function decoderPassBytes(
+  config: Readonly<DecoderShape>,
+  batch: number,
+  height: number,
+  width: number,
+): number {
+  let peak = 0;
+  let previous = batch * height * width * config.latentChannels;
+  for (const l of decoderLayerSpecs(config)) {
+    const scale = config.stride / l.cellSize;
+    const cells = batch * height * scale * width * scale;
+    const floats =
+      cells * (3 * l.inChannels + 3 * l.filters + l.kernelSize * l.kernelSize) +
+      (l.upsampleBefore ? previous : 0);
+    peak = Math.max(peak, floats);
+    previous = cells * l.filters;
+  }
+  return 4 * peak;
 }
 
 /** Names and shapes of every weight, as saved in model.json's weights manifest. */
