@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LatentGrid } from '../latent/latentGrid.js';
 import { validateLatent } from '../latent/latentGrid.js';
 import { sampleLatent } from '../latent/latentOps.js';
-import { DEFAULT_DECODE_MEMORY_BUDGET, MAX_DECODE_OUTPUT_BYTES } from '../model/decodeTiles.js';
+import { DEFAULT_MEMORY_BUDGET, MAX_DECODE_OUTPUT_BYTES } from '../model/tiledPasses.js';
 import type { PixelImage } from '../model/pixelImage.js';
 import { checkTextureSize, decoderPassBytes, MAX_TEXTURE_SIZE } from '../model/textureVaeConfig.js';
 import type { AtlasLayout, AtlasLayoutKind } from './atlasLayout.js';
@@ -58,7 +58,7 @@ export interface AtlasOptions {
   batchSize?: number;
   /**
    * Bytes of activations one decoder pass may use: sets the default batchSize and is passed to
-   * `decodeTensors` (default: 134217728, DEFAULT_DECODE_MEMORY_BUDGET).
+   * `decodeTensors` (default: 134217728, DEFAULT_MEMORY_BUDGET).
    */
   memoryBudget?: number;
   /** Called after every decoded batch with tiles done so far and the total. */
@@ -96,12 +96,12 @@ export interface AtlasTensorResult {
 /**
  * Tiles per decode call: as many as one decoder pass of `memoryBudget` bytes holds (the decoder's own estimate,
  * see decoderPassBytes), and no more than MAX_DECODE_OUTPUT_BYTES of decoded pixels. Default config, 128 px
- * tiles: about 4.2 MiB per tile, so 30 tiles per 128 MiB. At least 1.
+ * tiles: 8.4 MiB per tile, so 15 tiles per 128 MiB. At least 1.
  */
 export function atlasBatchSize(
   decoder: AtlasDecoder,
   tileSize: number,
-  memoryBudget = DEFAULT_DECODE_MEMORY_BUDGET,
+  memoryBudget = DEFAULT_MEMORY_BUDGET,
 ): number {
   const side = tileSize / decoder.stride;
   const shape = { ...decoder.config, stride: decoder.stride, latentChannels: decoder.latentChannels };
@@ -155,7 +155,7 @@ export function resolveAtlasOptions(decoder: AtlasDecoder, options: AtlasOptions
   checkNumber('seed', seed, Number.NEGATIVE_INFINITY, 'a finite number');
   const temperature = options.temperature ?? 1;
   checkNumber('temperature', temperature, 0, 'a finite number >= 0');
-  const memoryBudget = options.memoryBudget ?? DEFAULT_DECODE_MEMORY_BUDGET;
+  const memoryBudget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   checkNumber('memoryBudget', memoryBudget, 1, 'a number of bytes >= 1');
   const batchSize = options.batchSize ?? Math.min(count, atlasBatchSize(decoder, tileSize, memoryBudget));
   const maxBatch = maxBatchSize(decoder, tileSize);

@@ -27,8 +27,11 @@ export {
 export { TextureVae } from './textureVae.js';
 export {
   type ConvLayerSpec,
+  checkTextureSize,
   DEFAULT_TEXTURE_VAE_CONFIG,
   decoderFlopsPerPixel,
+  decoderPassBytes,
+  encoderPassBytes,
   MAX_TEXTURE_SIZE,
   resolveTextureVaeConfig,
   type TextureVaeConfig,
@@ -36,6 +39,7 @@ export {
   textureVaeParameterCount,
   textureVaeWeightShapes,
 } from './textureVaeConfig.js';
+export { DEFAULT_MEMORY_BUDGET, MAX_DECODE_OUTPUT_BYTES } from './tiledPasses.js';
 export {
   type ProgressObservableLike,
   type TrainingProgress,

@@ -155,6 +155,11 @@ export type DecoderShape = Pick<
 
 /** The convolutions of a resolved config, encoder first; the single source of the architecture. */
 export function textureVaeLayerSpecs(config: Readonly<TextureVaeConfig>): ConvLayerSpec[] {
+  return [...encoderLayerSpecs(config), ...decoderLayerSpecs(config)];
+}
+
+/** The encoder's convolutions, in model order (the encoder part of textureVaeLayerSpecs). */
+export function encoderLayerSpecs(config: Readonly<TextureVaeConfig>): ConvLayerSpec[] {
   const { stride, encoderWidths: enc, latentChannels, outputChannels } = config;
   const specs: ConvLayerSpec[] = [];
   const conv = (s: Omit<ConvLayerSpec, 'kernelSize'>) => specs.push({ ...s, kernelSize: 3 });
@@ -190,7 +195,7 @@ export function textureVaeLayerSpecs(config: Readonly<TextureVaeConfig>): ConvLa
     cellSize: stride,
     activation: 'linear',
   });
-  return [...specs, ...decoderLayerSpecs(config)];
+  return specs;
 }
 
 /** The decoder's convolutions, in model order (the decoder part of textureVaeLayerSpecs). */
@@ -234,43 +239,81 @@ export function decoderLayerSpecs(config: Readonly<DecoderShape>): ConvLayerSpec
 }
 
 /**
- * Latent cells a decoded region needs beyond its own on each side for its pixels to equal those of a decode of
- * the whole grid (its halo). A k x k convolution on a grid of `cellSize`-pixel cells reads (k - 1) / 2 cells on
- * each side, so cellSize * (k - 1) / 2 output pixels; nearest upsamples add nothing when the region starts on a
- * latent cell boundary. The sum in whole latent cells, rounded up: 2 for every stride of the architecture
- * (stride + stride / 2 + ... + 1 + 1 = 2 * stride pixels).
+ * Latent cells a region of a model half's output needs beyond its own on each side for its values to equal
+ * those of a pass over the whole grid (its halo). A k x k convolution reads (k - 1) / 2 cells of its input
+ * grid on each side: cellSize / strides pixels each. Nearest upsamples and stride-2 convolutions add nothing
+ * when the region starts on a latent cell boundary. The sum in whole latent cells, rounded up: 2 for both
+ * halves and every stride of the architecture (the decoder's stride + stride / 2 + ... + 1 + 1 and the
+ * encoder's 1 + 1 + 2 + ... + stride / 2 + stride pixels are both 2 * stride).
  */
-export function decoderHaloCells(config: Readonly<DecoderShape>): number {
+function haloCells(specs: readonly ConvLayerSpec[], stride: number): number {
   let pixels = 0;
-  for (const l of decoderLayerSpecs(config)) pixels += (l.cellSize * (l.kernelSize - 1)) / 2;
-  return Math.ceil(pixels / config.stride);
+  for (const l of specs) pixels += ((l.cellSize / l.strides) * (l.kernelSize - 1)) / 2;
+  return Math.ceil(pixels / stride);
+}
+
+/** The decoder's halo in latent cells (see haloCells): 2. */
+export function decoderHaloCells(config: Readonly<DecoderShape>): number {
+  return haloCells(decoderLayerSpecs(config), config.stride);
+}
+
+/** The encoder's halo in latent cells (see haloCells): 2. */
+export function encoderHaloCells(config: Readonly<TextureVaeConfig>): number {
+  return haloCells(encoderLayerSpecs(config), config.stride);
 }
 
 /**
- * Estimated peak bytes of one decoder pass over a [batch, height, width] latent grid: the largest layer's
- * float32 values alive at once. Per value of a layer's grid: its input (3x for the input and the two circular
- * pad copies), its output (3x for the convolution, bias and activation results), k * k for the convolution's
- * scratch (XNNPACK's indirection buffer on WASM), and the previous layer's output while it is upsampled.
- * Within 10% of tfjs's own peak count plus the scratch for the default config.
+ * Estimated peak bytes of one pass of a model half over [batch, height, width] latent cells: the largest
+ * layer's float32 values alive at once. Per value of a layer's input grid 3 (the input and its two circular
+ * pad copies); per value of its output grid 3 (the convolution, bias and activation results) plus k * k per
+ * cell for the convolution's scratch (XNNPACK's indirection buffer on WASM); and the previous layer's output
+ * while it is upsampled. For the default config tfjs's own count of a pass (tf.profile's peakBytes on the CPU
+ * backend) is 10% (decoder) to 20% (encoder) lower; the budgets it is held to leave a wide margin anyway.
  */
+function passBytes(
+  specs: readonly ConvLayerSpec[],
+  stride: number,
+  batch: number,
+  height: number,
+  width: number,
+): number {
+  const cells = batch * height * width;
+  let peak = 0;
+  let previous = 0;
+  for (const l of specs) {
+    const inputCells = cells * (stride / (l.cellSize / l.strides)) ** 2;
+    const outputCells = cells * (stride / l.cellSize) ** 2;
+    const floats =
+      inputCells * 3 * l.inChannels +
+      outputCells * (3 * l.filters + l.kernelSize * l.kernelSize) +
+      (l.upsampleBefore ? previous : 0);
+    peak = Math.max(peak, floats);
+    previous = outputCells * l.filters;
+  }
+  return 4 * peak;
+}
+
+/** Estimated peak bytes of one decoder pass over a [batch, height, width] latent grid (see passBytes). */
 export function decoderPassBytes(
   config: Readonly<DecoderShape>,
   batch: number,
   height: number,
   width: number,
 ): number {
-  let peak = 0;
-  let previous = batch * height * width * config.latentChannels;
-  for (const l of decoderLayerSpecs(config)) {
-    const scale = config.stride / l.cellSize;
-    const cells = batch * height * scale * width * scale;
-    const floats =
-      cells * (3 * l.inChannels + 3 * l.filters + l.kernelSize * l.kernelSize) +
-      (l.upsampleBefore ? previous : 0);
-    peak = Math.max(peak, floats);
-    previous = cells * l.filters;
-  }
-  return 4 * peak;
+  return passBytes(decoderLayerSpecs(config), config.stride, batch, height, width);
+}
+
+/**
+ * Estimated peak bytes of one encoder pass over images of [batch, height, width] latent cells, i.e.
+ * height * stride by width * stride pixels (see passBytes).
+ */
+export function encoderPassBytes(
+  config: Readonly<TextureVaeConfig>,
+  batch: number,
+  height: number,
+  width: number,
+): number {
+  return passBytes(encoderLayerSpecs(config), config.stride, batch, height, width);
 }
 
 /** Names and shapes of every weight, as saved in model.json's weights manifest. */

@@ -31,8 +31,8 @@ async function prepare(): Promise<void> {
  * The backend's heap is one WebAssembly memory of at most 4 GiB that never shrinks. A kernel whose tensors do
  * not fit traps ('memory access out of bounds') and leaves the heap corrupt: every later kernel of the process
  * traps too, and so does `tf.removeBackend('wasm')` (tfjs-backend-wasm 4.22). So nothing may get there:
- * `TextureVae.decodeTensors` keeps each pass within a memory budget (DEFAULT_DECODE_MEMORY_BUDGET) and checks
- * its output size before any kernel runs.
+ * `TextureVae.encodeTensors` and `decodeTensors` keep each pass within a memory budget (DEFAULT_MEMORY_BUDGET),
+ * and `decodeTensors` checks its output size before any kernel runs.
  */
 export async function useWasmBackend(): Promise<void> {
   prepared ??= prepare().catch((e: unknown) => {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, expect, test } from 'vitest';
 
 import { TextureVae } from '../../src/model/textureVae.js';
-import { MAX_TEXTURE_SIZE } from '../../src/model/textureVaeConfig.js';
+import { encoderPassBytes, MAX_TEXTURE_SIZE } from '../../src/model/textureVaeConfig.js';
 import { useWasmBackend } from '../../src/node/wasmBackend.js';
 
 const TINY = { stride: 4, latentChannels: 3, encoderWidths: [4, 4, 4], decoderWidths: [6, 5, 4] };
@@ -36,5 +36,18 @@ test(`a ${MAX_TEXTURE_SIZE} px decode runs on WASM in tiles, keeps the heap boun
 
   const after = await vae.decode(small);
   expect(Buffer.from(after.data).equals(Buffer.from(before.data))).toBe(true);
+  vae.dispose();
+});
+
+test('on WASM too, an encode in tiles equals one pass', () => {
+  const vae = TextureVae.create({ ...TINY, tileable: false }, { seed: 4 });
+  const images = tf.tidy(() => tf.randomUniform([1, 512, 384, 3], 0, 1, 'float32', 3)) as tf.Tensor4D;
+  const whole = vae.encodeTensors(images, { memoryBudget: 1e12 });
+  const budget = 2 * 1024 * 1024;
+  expect(encoderPassBytes(vae.config, 1, 128, 96)).toBeGreaterThan(10 * budget);
+  const tiled = vae.encodeTensors(images, { memoryBudget: budget });
+  const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(whole.mean, tiled.mean))).dataSync()[0]);
+  expect(diff).toBeLessThan(1e-5);
+  tf.dispose([images, whole.mean, whole.logVar, tiled.mean, tiled.logVar]);
   vae.dispose();
 });
