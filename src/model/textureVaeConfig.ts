@@ -55,14 +55,11 @@ export const MAX_TEXTURE_SIZE = 4096;
 
 /**
  * The one check of a side in pixels against a model's stride: an integer multiple of `stride` from `stride` to
- * `max` (default: MAX_TEXTURE_SIZE). Throws "`what` must be a multiple of the model stride 8 between 8 and
- * 4096, got 300".
+ * `max` (default: MAX_TEXTURE_SIZE). Throws "`what` must be a multiple of 8 between 8 and 4096, got 300".
  */
 export function checkTextureSize(what: string, value: number, stride: number, max = MAX_TEXTURE_SIZE): void {
   if (!Number.isInteger(value) || value < stride || value > max || value % stride !== 0) {
-    throw new Error(
-      `${what} must be a multiple of the model stride ${stride} between ${stride} and ${max}, got ${value}`,
-    );
+    throw new Error(`${what} must be a multiple of ${stride} between ${stride} and ${max}, got ${value}`);
   }
 }
 

@@ -196,7 +196,7 @@ describe('bakeAtlas with a fake decoder', () => {
       'count must be an integer of at least 1, got 0',
     );
     await expect(bakeAtlas(decoder, { tileSize: 20 })).rejects.toThrow(
-      'tileSize must be a multiple of the model stride 8 between 8 and 4096, got 20',
+      'tileSize must be a multiple of 8 between 8 and 4096, got 20',
     );
     await expect(bakeAtlas(decoder, { tileSize: 32, padding: -1 })).rejects.toThrow(
       'padding must be an integer (gutter pixels, at most half a tile) between 0 and 16, got -1',

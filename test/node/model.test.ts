@@ -251,19 +251,19 @@ describe('bad input', () => {
 
   test('output sizes that are not multiples of the stride, zero or above 4096', async () => {
     await expect(vae.decode(z(), { width: 10 })).rejects.toThrow(
-      'width must be a multiple of the model stride 4 between 4 and 4096, got 10',
+      'width must be a multiple of 4 between 4 and 4096, got 10',
     );
     await expect(vae.decode(z(), { height: 0 })).rejects.toThrow(
-      'height must be a multiple of the model stride 4 between 4 and 4096, got 0',
+      'height must be a multiple of 4 between 4 and 4096, got 0',
     );
     await expect(vae.decode(z(), { width: 4100 })).rejects.toThrow(
-      'width must be a multiple of the model stride 4 between 4 and 4096, got 4100',
+      'width must be a multiple of 4 between 4 and 4096, got 4100',
     );
     expect(() => vae.sample({ width: 302 })).toThrow(
-      'width must be a multiple of the model stride 4 between 4 and 4096, got 302',
+      'width must be a multiple of 4 between 4 and 4096, got 302',
     );
     expect(() => vae.latentSize(8192, 8)).toThrow(
-      'width must be a multiple of the model stride 4 between 4 and 4096, got 8192',
+      'width must be a multiple of 4 between 4 and 4096, got 8192',
     );
   });
 
@@ -288,7 +288,7 @@ describe('bad input', () => {
     await expect(vae.encode(nan)).rejects.toThrow('image values must be in [0, 1]');
     const odd = tf.zeros([1, 8, 10, 3]) as tf.Tensor4D;
     await expect(vae.encode(odd)).rejects.toThrow(
-      'image width must be a multiple of the model stride 4 between 4 and 4096, got 10',
+      'image width must be a multiple of 4 between 4 and 4096, got 10',
     );
     const batch = tf.zeros([2, 8, 8, 3]) as tf.Tensor4D;
     await expect(vae.encode(batch)).rejects.toThrow('encode takes one image, got a batch of 2');
