@@ -2,7 +2,6 @@
 import { parseArgs } from 'node:util';
 import { resizeLatent } from '../src/latent/latentOps.js';
 import { loadPretrainedLatents } from '../src/model/pretrained/pretrained.js';
-import { checkTextureSize, MAX_TEXTURE_SIZE } from '../src/model/textureVaeConfig.js';
 import { writePng } from '../src/node/png.js';
 import { checkWritable, integer, loadModelArg, number } from './args.js';
 import { ProgressBar } from './progress.js';
@@ -15,7 +14,7 @@ named material of the default model (similar(material, --amount, seed + i)).
 options:
   --model <dir|default>  model folder, or the model shipped in the package (default: default)
   --count <n>            number of textures (default: 1)
-  --size <px>            texture side, a multiple of the stride up to ${MAX_TEXTURE_SIZE} (default: 256)
+  --size <px>            texture side, a multiple of the stride (default: 256)
   --seed <n>             seed of the first texture (default: 0)
   --temperature <t>      prior standard deviation (default: 1)
   --material <name>      start from a named material of the default model (e.g. bricks)
@@ -59,7 +58,6 @@ export async function run(argv: string[]): Promise<number> {
 
   const model = await loadModelArg(values.model);
   try {
-    checkTextureSize('--size', size, model.stride);
     const grid = model.latentSize(size, size);
     let base = null;
     if (values.material !== undefined) {
