@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 
 import type { AtlasLayoutKind } from '../src/atlas/atlasLayout.js';
 import { bakeAtlas, planAtlas } from '../src/atlas/bakeAtlas.js';
+import { MAX_TEXTURE_SIZE } from '../src/model/textureVaeConfig.js';
 import { checkAtlasWritable, writeAtlas } from '../src/node/atlasFiles.js';
 import { integer, loadModelArg, number, seedOption } from './args.js';
 import { ProgressBar } from './progress.js';
@@ -16,14 +17,14 @@ options:
   --model <dir|default>  model folder (model.json + weights.bin), or the model shipped in the package
                          (default: default)
   --count <n>            number of tiles (default: 16)
-  --tile <px>            tile size, a multiple of the model stride (default: 128)
+  --tile <px>            tile size, a multiple of the model stride up to ${MAX_TEXTURE_SIZE} (default: 128)
   --padding <px>         gutter on each side of a tile, 0..tile/2 (default: 8)
   --seed <n>             tile i uses seed + i; 0..4294967295 (default: 0)
   --temperature <t>      prior standard deviation (default: 1)
   --layout <square|row>  (default: square)
-  --max-size <px>        largest page side; more tiles go to further pages (default: 4096)
+  --max-size <px>        largest page side; more tiles go to further pages (default: ${MAX_TEXTURE_SIZE})
   --pot                  power-of-two page sizes
-  --batch <n>            tiles per decode call (default: bounded by memory)
+  --batch <n>            tiles per decode call (default: as many as 128 MiB of activations hold)
   --out <prefix>         output path without extension (required)
   --force                overwrite existing files
 `;
@@ -66,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     seed: seedOption(values.seed),
     temperature: number('temperature', values.temperature, 1),
     layout: layout as AtlasLayoutKind,
-    maxTextureSize: integer('max-size', values['max-size'], 4096),
+    maxTextureSize: integer('max-size', values['max-size'], MAX_TEXTURE_SIZE),
     powerOfTwo: values.pot,
     batchSize: values.batch === undefined ? undefined : integer('batch', values.batch, 1),
   };

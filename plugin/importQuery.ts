@@ -1,3 +1,5 @@
+import { MAX_TEXTURE_SIZE } from '../src/model/textureVaeConfig.js';
+
 /** Which import query a module id carries: `?vae` (the model's URL) or `?vae-atlas` (an atlas baked at build). */
 export type ImportKind = 'vae' | 'vae-atlas';
 
@@ -38,7 +40,7 @@ interface IntegerRule {
 
 const INTEGERS: Readonly<Record<string, IntegerRule>> = {
   count: { option: 'count', min: 1, max: 4096 },
-  tile: { option: 'tileSize', min: 8, max: 4096 },
+  tile: { option: 'tileSize', min: 8, max: MAX_TEXTURE_SIZE },
   seed: { option: 'seed', min: 0, max: 2 ** 31 - 1 },
   padding: { option: 'padding', min: 0, max: 2048 },
 };

@@ -4,6 +4,8 @@
  * (for example to check the output files before a long bake) without decoding anything.
  */
 
+import { MAX_TEXTURE_SIZE } from '../model/textureVaeConfig.js';
+
 /** A rectangle in pixels, y from the top row of the page image. */
 export interface AtlasPixelRect {
   readonly x: number;
@@ -40,7 +42,7 @@ export interface AtlasLayoutOptions {
    * (default: 'square').
    */
   layout?: AtlasLayoutKind;
-  /** Largest page width and height in pixels (default: 4096). */
+  /** Largest page width and height in pixels (default: 4096, MAX_TEXTURE_SIZE). */
   maxTextureSize?: number;
   /**
    * Round page sizes up to powers of two (the grid then fits the largest power of two not above
@@ -109,7 +111,7 @@ export function computeAtlasLayout(options: AtlasLayoutOptions): AtlasLayout {
     tileSize: options.tileSize,
     padding: options.padding ?? 8,
     layout: options.layout ?? 'square',
-    maxTextureSize: options.maxTextureSize ?? 4096,
+    maxTextureSize: options.maxTextureSize ?? MAX_TEXTURE_SIZE,
     powerOfTwo: options.powerOfTwo ?? false,
   });
   checkInteger('count', o.count, 1, 1_000_000);

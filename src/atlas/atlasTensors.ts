@@ -47,32 +47,33 @@ export function padTiles(tiles: tf.Tensor4D, padding: number, mode: AtlasGutterM
 }
 
 /**
- * Places padded cells ([1, cell, cell, C] each, in the page's cell order) on a [1, height, width, C] page:
- * each grid row is a concat of cells along the width axis (empty grid slots are zeros), the rows are
- * concatenated along the height axis, and the grid is zero-padded to the page size. The caller owns the
- * result and keeps ownership of `cells`.
+ * Places padded cells on a [1, height, width, C] page. `cells` are batches [k, cell, cell, C] of consecutive
+ * cells (one batch, or one tensor per cell) whose k add up to the page's tile count, in the page's row-major
+ * cell order. One concat (with zero cells for the empty grid slots), one transpose of the [rows, columns]
+ * grid of cells into image rows and one zero pad to the page size: the work is a few copies of the page,
+ * whatever the number of tiles. The caller owns the result and keeps ownership of `cells`.
  */
 export function assemblePage(cells: readonly tf.Tensor4D[], page: AtlasPageLayout): tf.Tensor4D {
-  if (cells.length !== page.tiles.length) {
-    throw new Error(`a page of ${page.tiles.length} tiles needs as many cells, got ${cells.length}`);
+  const count = cells.reduce((n, t) => n + t.shape[0], 0);
+  if (count !== page.tiles.length) {
+    throw new Error(`a page of ${page.tiles.length} tiles needs as many cells, got ${count}`);
   }
   const [, cellSize, , channels] = cells[0].shape;
+  const { rows, columns } = page;
   return tf.tidy(() => {
-    const blank = tf.zeros([1, cellSize, cellSize, channels]) as tf.Tensor4D;
-    const rows: tf.Tensor4D[] = [];
-    for (let r = 0; r < page.rows; r++) {
-      const row: tf.Tensor4D[] = [];
-      for (let c = 0; c < page.columns; c++) row.push(cells[r * page.columns + c] ?? blank);
-      rows.push(row.length === 1 ? row[0] : tf.concat(row, 2));
-    }
-    const grid = rows.length === 1 ? rows[0] : tf.concat(rows, 1);
-    const extraY = page.height - page.rows * cellSize;
-    const extraX = page.width - page.columns * cellSize;
-    if (extraX === 0 && extraY === 0) return grid === cells[0] ? tf.clone(grid) : grid;
+    const empty = rows * columns - count;
+    const parts = [...cells];
+    if (empty > 0) parts.push(tf.zeros([empty, cellSize, cellSize, channels]));
+    const all = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
+    // [rows * columns, cy, cx, C] -> [rows, cy, columns, cx * C] -> [1, rows * cy, columns * cx, C].
+    const grid = tf.reshape(
+      tf.transpose(tf.reshape(all, [rows, columns, cellSize, cellSize * channels]), [0, 2, 1, 3]),
+      [1, rows * cellSize, columns * cellSize, channels],
+    ) as tf.Tensor4D;
     return tf.pad(grid, [
       [0, 0],
-      [0, extraY],
-      [0, extraX],
+      [0, page.height - rows * cellSize],
+      [0, page.width - columns * cellSize],
       [0, 0],
     ]);
   });

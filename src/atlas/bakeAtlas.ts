@@ -5,6 +5,8 @@ import { validateLatent } from '../latent/latentGrid.js';
 import { sampleLatent } from '../latent/latentOps.js';
 import { checkSeed, offsetSeed } from '../latent/random.js';
 import type { PixelImage } from '../model/pixelImage.js';
+import { checkTextureSize, decoderPassBytes, MAX_TEXTURE_SIZE } from '../model/textureVaeConfig.js';
+import { DEFAULT_MEMORY_BUDGET, MAX_DECODE_OUTPUT_BYTES } from '../model/tiledPasses.js';
 import type { AtlasLayout, AtlasLayoutKind } from './atlasLayout.js';
 import { computeAtlasLayout, validatePadding } from './atlasLayout.js';
 import type { AtlasManifest, AtlasTileSource } from './atlasManifest.js';
@@ -24,8 +26,11 @@ export interface AtlasDecoder {
   }>;
   readonly stride: number;
   readonly latentChannels: number;
-  /** [B, h, w, latentChannels] -> [B, h * stride, w * stride, outputChannels] in [0, 1]; caller owns it. */
-  decodeTensors(latents: tf.Tensor4D): tf.Tensor4D;
+  /**
+   * [B, h, w, latentChannels] -> [B, h * stride, w * stride, outputChannels] in [0, 1]; caller owns it.
+   * `memoryBudget` bounds the activations of one decoder pass (TextureVae splits larger decodes).
+   */
+  decodeTensors(latents: tf.Tensor4D, options?: { memoryBudget?: number }): tf.Tensor4D;
 }
 
 export interface AtlasOptions {
@@ -37,19 +42,25 @@ export interface AtlasOptions {
   seed?: number;
   /** Prior standard deviation (default: 1). */
   temperature?: number;
-  /** Tile content size in pixels, a multiple of the model stride between stride and 4096 (default: 128). */
+  /** Tile content size in pixels, a multiple of the model stride between stride and 4096 (MAX_TEXTURE_SIZE) (default: 128). */
   tileSize?: number;
   /** Gutter pixels on each side of a tile, 0..tileSize/2 (default: 8). */
   padding?: number;
   /** (default: 'square') */
   layout?: AtlasLayoutKind;
-  /** Page size limit; more tiles than fit go to further pages (default: 4096). */
+  /** Page size limit; more tiles than fit go to further pages (default: 4096, MAX_TEXTURE_SIZE). */
   maxTextureSize?: number;
   /** Round page sizes up to powers of two (default: false). */
   powerOfTwo?: boolean;
-  /** Tiles per decode call (default: as many as fit `memoryBudget`, see {@link atlasBatchSize}). */
+  /**
+   * Tiles per decode call, at most MAX_DECODE_OUTPUT_BYTES (512 MiB) of decoded pixels (default: as many as
+   * fit `memoryBudget`, see {@link atlasBatchSize}).
+   */
   batchSize?: number;
-  /** Bytes one decode batch may use for activations, used when batchSize is not given (default: 268435456). */
+  /**
+   * Bytes of activations one decoder pass may use: sets the default batchSize and is passed to
+   * `decodeTensors` (default: 134217728, DEFAULT_MEMORY_BUDGET).
+   */
   memoryBudget?: number;
   /** Called after every decoded batch with tiles done so far and the total. */
   onProgress?: (done: number, total: number) => void;
@@ -67,6 +78,7 @@ export interface ResolvedAtlasOptions {
   readonly maxTextureSize: number;
   readonly powerOfTwo: boolean;
   readonly batchSize: number;
+  readonly memoryBudget: number;
   readonly onProgress: ((done: number, total: number) => void) | null;
 }
 
@@ -82,29 +94,25 @@ export interface AtlasTensorResult {
   readonly manifest: AtlasManifest;
 }
 
-const defaultMemoryBudget = 256 * 1024 * 1024;
-
 /**
- * Tiles per decode call so that one batch's decoder activations stay within `memoryBudget` bytes. The
- * estimate follows the TextureVae decoder (decoderWidths[i] runs at latent resolution times 2^i, the last at
- * full resolution) and counts 4 float32 tensors of the largest stage alive at its peak (input, upsampled or
- * padded copy, conv output, activation). Default config, 128 px tiles: the 16-wide full-resolution stage has
- * 256 Ki floats, so 4 MiB per tile and 64 tiles per 256 MiB. At least 1.
+ * Tiles per decode call: as many as one decoder pass of `memoryBudget` bytes holds (the decoder's own estimate,
+ * see decoderPassBytes), and no more than MAX_DECODE_OUTPUT_BYTES of decoded pixels. Default config, 128 px
+ * tiles: 8.4 MiB per tile, so 15 tiles per 128 MiB. At least 1.
  */
 export function atlasBatchSize(
   decoder: AtlasDecoder,
   tileSize: number,
-  memoryBudget = defaultMemoryBudget,
+  memoryBudget = DEFAULT_MEMORY_BUDGET,
 ): number {
-  const stages = Math.round(Math.log2(decoder.stride));
-  const widths = decoder.config.decoderWidths;
-  let peakFloats = tileSize * tileSize * decoder.config.outputChannels;
-  widths.forEach((width, i) => {
-    // Width i runs at latent resolution times 2^i (the last one at full resolution).
-    const side = tileSize / 2 ** Math.max(0, stages - i);
-    peakFloats = Math.max(peakFloats, side * side * width);
-  });
-  return Math.max(1, Math.floor(memoryBudget / (4 * 4 * peakFloats)));
+  const side = tileSize / decoder.stride;
+  const shape = { ...decoder.config, stride: decoder.stride, latentChannels: decoder.latentChannels };
+  const byActivations = Math.floor(memoryBudget / decoderPassBytes(shape, 1, side, side));
+  return Math.max(1, Math.min(byActivations, maxBatchSize(decoder, tileSize)));
+}
+
+/** Most tiles one decode call may return (MAX_DECODE_OUTPUT_BYTES of float pixels). */
+function maxBatchSize(decoder: AtlasDecoder, tileSize: number): number {
+  return Math.floor(MAX_DECODE_OUTPUT_BYTES / (4 * tileSize * tileSize * decoder.config.outputChannels));
 }
 
 function checkNumber(name: string, value: number, min: number, allowed: string): void {
@@ -117,11 +125,7 @@ function checkNumber(name: string, value: number, min: number, allowed: string):
 export function resolveAtlasOptions(decoder: AtlasDecoder, options: AtlasOptions = {}): ResolvedAtlasOptions {
   const stride = decoder.stride;
   const tileSize = options.tileSize ?? 128;
-  if (!Number.isInteger(tileSize) || tileSize % stride !== 0 || tileSize < stride || tileSize > 4096) {
-    throw new Error(
-      `tileSize must be a multiple of the model stride ${stride} between ${stride} and 4096, got ${tileSize}`,
-    );
-  }
+  checkTextureSize('tileSize', tileSize, stride);
   const padding = options.padding ?? 8;
   validatePadding(padding, tileSize);
   const latents = options.latents ?? null;
@@ -152,11 +156,14 @@ export function resolveAtlasOptions(decoder: AtlasDecoder, options: AtlasOptions
   checkSeed(seed);
   const temperature = options.temperature ?? 1;
   checkNumber('temperature', temperature, 0, 'a finite number >= 0');
-  const memoryBudget = options.memoryBudget ?? defaultMemoryBudget;
+  const memoryBudget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   checkNumber('memoryBudget', memoryBudget, 1, 'a number of bytes >= 1');
   const batchSize = options.batchSize ?? Math.min(count, atlasBatchSize(decoder, tileSize, memoryBudget));
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new Error(`batchSize must be an integer of at least 1, got ${batchSize}`);
+  const maxBatch = maxBatchSize(decoder, tileSize);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > maxBatch) {
+    throw new Error(
+      `batchSize must be an integer from 1 to ${maxBatch} (${MAX_DECODE_OUTPUT_BYTES / 2 ** 20} MiB of decoded ${tileSize} px tiles), got ${batchSize}`,
+    );
   }
   return Object.freeze({
     latents,
@@ -166,9 +173,10 @@ export function resolveAtlasOptions(decoder: AtlasDecoder, options: AtlasOptions
     tileSize,
     padding,
     layout: options.layout ?? 'square',
-    maxTextureSize: options.maxTextureSize ?? 4096,
+    maxTextureSize: options.maxTextureSize ?? MAX_TEXTURE_SIZE,
     powerOfTwo: options.powerOfTwo ?? false,
     batchSize,
+    memoryBudget,
     onProgress: options.onProgress ?? null,
   });
 }
@@ -197,8 +205,10 @@ function fillLatent(
 /**
  * Decodes all tiles batch by batch and hands each finished page to `onPage` (which owns the page tensor from
  * then on). Pages hold consecutive tile indices, so they finish in order and at most one page of padded
- * cells is alive at a time. Every synchronous block of tensor work runs inside `runSync` (for example on the
- * tfjs backend that shares Babylon's WebGL context); nothing is awaited inside it.
+ * cells is alive at a time. A batch stays one tensor (or one slice per page it spans) until its page is
+ * assembled, so the work per tile does not grow with the batch size. Every synchronous block of tensor work
+ * runs inside `runSync` (for example on the tfjs backend that shares Babylon's WebGL context); nothing is
+ * awaited inside it.
  */
 export async function bakePages(
   decoder: AtlasDecoder,
@@ -211,7 +221,9 @@ export async function bakePages(
   const c = decoder.latentChannels;
   const perTile = side * side * c;
   const mode = decoder.config.tileable ? 'circular' : 'edge';
+  // Padded cells of the page being filled, as batches of consecutive tiles.
   let cells: tf.Tensor4D[] = [];
+  let cellCount = 0;
   let pageIndex = 0;
   try {
     for (let start = 0; start < o.count; start += o.batchSize) {
@@ -219,31 +231,47 @@ export async function bakePages(
       const values = new Float32Array(b * perTile);
       for (let i = 0; i < b; i++)
         fillLatent(o, start + i, side, c, values.subarray(i * perTile, (i + 1) * perTile));
-      const split = runSync(() =>
+      const padded = runSync(() =>
         tf.tidy(() => {
-          const decoded = decoder.decodeTensors(tf.tensor4d(values, [b, side, side, c]));
+          const decoded = decoder.decodeTensors(tf.tensor4d(values, [b, side, side, c]), {
+            memoryBudget: o.memoryBudget,
+          });
           const expected = [b, o.tileSize, o.tileSize];
           if (expected.some((v, i) => decoded.shape[i] !== v)) {
             throw new Error(`decodeTensors returned shape [${decoded.shape}], expected [${expected},C]`);
           }
-          const padded = padTiles(decoded, o.padding, mode);
-          return b === 1 ? [padded] : (tf.split(padded, b, 0) as tf.Tensor4D[]);
+          return padTiles(decoded, o.padding, mode);
         }),
       );
-      for (const cell of split) {
-        cells.push(cell);
-        const page = layout.pages[pageIndex];
-        if (cells.length === page.tiles.length) {
-          const done = cells;
-          const assembled = runSync(() => {
-            const result = assemblePage(done, page);
-            tf.dispose(done);
-            return result;
-          });
-          cells = [];
-          await onPage(assembled, pageIndex);
-          pageIndex++;
+      let used = 0;
+      // A batch that lies within one page joins it whole; otherwise each page gets a slice.
+      let whole = false;
+      try {
+        while (used < b) {
+          const page = layout.pages[pageIndex];
+          const take = Math.min(b - used, page.tiles.length - cellCount);
+          const first = used;
+          whole = take === b;
+          cells.push(whole ? padded : runSync(() => tf.slice(padded, [first, 0, 0, 0], [take, -1, -1, -1])));
+          used += take;
+          cellCount += take;
+          if (cellCount === page.tiles.length) {
+            const done = cells;
+            cells = [];
+            cellCount = 0;
+            const assembled = runSync(() => {
+              try {
+                return assemblePage(done, page);
+              } finally {
+                tf.dispose(done);
+              }
+            });
+            await onPage(assembled, pageIndex);
+            pageIndex++;
+          }
         }
+      } finally {
+        if (!whole) runSync(() => padded.dispose());
       }
       o.onProgress?.(start + b, o.count);
       await new Promise<void>((resolve) => setTimeout(resolve, 0));

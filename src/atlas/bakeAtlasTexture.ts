@@ -2,6 +2,7 @@ import type { Scene } from '@babylonjs/core/scene.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { runOnEngine } from '../gpu/glHandoff.js';
 import { canShareContext } from '../gpu/sharedBackend.js';
+import { MAX_TEXTURE_SIZE } from '../model/textureVaeConfig.js';
 import { TensorProceduralTexture } from '../textures/tensorProceduralTexture.js';
 import type { AtlasLayout } from './atlasLayout.js';
 import { computeAtlasLayout, tileUvRect } from './atlasLayout.js';
@@ -50,7 +51,7 @@ function squareLayout(layout: AtlasLayout): AtlasLayout {
  *
  * The textures are square (TensorProceduralTexture is): a non-square page is padded with zeros at the right
  * or bottom, and the returned manifest says so (its page sizes and UVs differ from `bakeAtlas`'s, its pixel
- * rects do not). `maxTextureSize` defaults to the smaller of 4096 and the engine's limit.
+ * rects do not). `maxTextureSize` defaults to the smaller of MAX_TEXTURE_SIZE (4096) and the engine's limit.
  */
 export async function bakeAtlasTexture(
   scene: Scene,
@@ -62,7 +63,7 @@ export async function bakeAtlasTexture(
   const useSharedContext = options.useSharedContext ?? true;
   const o = resolveAtlasOptions(decoder, {
     ...options,
-    maxTextureSize: options.maxTextureSize ?? Math.min(4096, engine.getCaps().maxTextureSize),
+    maxTextureSize: options.maxTextureSize ?? Math.min(MAX_TEXTURE_SIZE, engine.getCaps().maxTextureSize),
   });
   const layout = computeAtlasLayout(o);
   const square = squareLayout(layout);

@@ -34,8 +34,11 @@ export {
 export { TextureVae } from './textureVae.js';
 export {
   type ConvLayerSpec,
+  checkTextureSize,
   DEFAULT_TEXTURE_VAE_CONFIG,
   decoderFlopsPerPixel,
+  decoderPassBytes,
+  encoderPassBytes,
   MAX_TEXTURE_SIZE,
   resolveTextureVaeConfig,
   type TextureVaeConfig,
@@ -43,6 +46,7 @@ export {
   textureVaeParameterCount,
   textureVaeWeightShapes,
 } from './textureVaeConfig.js';
+export { DEFAULT_MEMORY_BUDGET, MAX_DECODE_OUTPUT_BYTES } from './tiledPasses.js';
 export {
   type ProgressObservableLike,
   type TrainingProgress,

@@ -2,6 +2,7 @@ import { type Tensor4D, tensor4d } from '@tensorflow/tfjs-core';
 
 import { SeededRandom } from '../latent/random.js';
 import type { Exemplar } from './exemplars.js';
+import { MAX_TEXTURE_SIZE } from './textureVaeConfig.js';
 
 export interface PatchOptions {
   /** Side of the square patches in pixels (default: 64). */
@@ -40,8 +41,8 @@ export class PatchSampler {
       turns: options.turns ?? true,
     });
     const { size, wrap } = this.options;
-    if (!Number.isInteger(size) || size < 1 || size > 4096) {
-      throw new Error(`patch size must be an integer from 1 to 4096, got ${size}`);
+    if (!Number.isInteger(size) || size < 1 || size > MAX_TEXTURE_SIZE) {
+      throw new Error(`patch size must be an integer from 1 to ${MAX_TEXTURE_SIZE}, got ${size}`);
     }
     if (!Array.isArray(exemplars) || exemplars.length === 0) {
       throw new Error('at least one exemplar image is needed, got none');

@@ -35,11 +35,16 @@ import { type ElboTerms, elbo, reparameterize } from './loss.js';
 import type { PixelImage } from './pixelImage.js';
 import { requireBackend } from './requireBackend.js';
 import {
-  MAX_TEXTURE_SIZE,
+  checkTextureSize,
+  decoderHaloCells,
+  decoderPassBytes,
+  encoderHaloCells,
+  encoderPassBytes,
   resolveTextureVaeConfig,
   type TextureVaeConfig,
   textureVaeLayerSpecs,
 } from './textureVaeConfig.js';
+import { isSinglePass, MAX_DECODE_OUTPUT_BYTES, planTiles, runTiles, type TiledPass } from './tiledPasses.js';
 
 /** logVar is clipped to this range so exp(logVar) stays finite early in training. */
 const LOG_VAR_MIN = -20;
@@ -245,7 +250,10 @@ export class TextureVae {
     return this._disposed;
   }
 
-  /** Grid size for an output size; throws unless width and height are multiples of stride in [stride, 4096]. */
+  /**
+   * Grid size for an output size; throws unless width and height are multiples of stride in
+   * [stride, MAX_TEXTURE_SIZE].
+   */
   latentSize(width: number, height: number): { width: number; height: number } {
     this._assertLive();
     this._checkSide('width', width);
@@ -256,32 +264,51 @@ export class TextureVae {
   /**
    * Posterior of a batch: images [B, H, W, outputChannels] with values in [0, 1] (not checked here, to keep
    * training free of GPU readbacks; `encode` checks), H and W multiples of stride. Returns mean and logVar,
-   * each [B, H/stride, W/stride, latentChannels], owned by the caller.
+   * each [B, H/stride, W/stride, latentChannels], owned by the caller. An encode whose estimated activations
+   * exceed `options.memoryBudget` bytes (default: 134217728, DEFAULT_MEMORY_BUDGET) runs in passes over fewer
+   * images or overlapping tiles, with the same values as one pass.
    */
-  encodeTensors(images: Tensor4D): { mean: Tensor4D; logVar: Tensor4D } {
+  encodeTensors(
+    images: Tensor4D,
+    options: { memoryBudget?: number } = {},
+  ): { mean: Tensor4D; logVar: Tensor4D } {
     this._assertLive();
     this._checkImageTensor(images);
-    return tidy(() => {
-      const moments = this._encoder.apply(images) as Tensor4D;
-      const c = this.latentChannels;
-      const mean = slice(moments, [0, 0, 0, 0], [-1, -1, -1, c]);
-      const logVar = clipByValue(slice(moments, [0, 0, 0, c], [-1, -1, -1, c]), LOG_VAR_MIN, LOG_VAR_MAX);
-      return { mean, logVar };
-    });
+    const [b, h, w] = images.shape;
+    const s = this.stride;
+    const pass: TiledPass = {
+      passBytes: (batch, height, width) => encoderPassBytes(this.config, batch, height, width),
+      halo: encoderHaloCells(this.config),
+      tileable: this.config.tileable,
+      inputScale: s,
+      outputScale: 1,
+      run: (x) => this._encoder.apply(x) as Tensor4D,
+    };
+    const plan = planTiles(pass, b, h / s, w / s, options.memoryBudget);
+    if (isSinglePass(plan, b)) return this._posterior(images);
+    const moments = runTiles(images, plan, pass);
+    try {
+      return tidy(() => this._splitMoments(moments));
+    } finally {
+      moments.dispose();
+    }
   }
 
   /**
    * Decodes latents [B, h, w, latentChannels] to images [B, h*stride, w*stride, outputChannels] in [0, 1],
-   * owned by the caller.
+   * owned by the caller. A decode whose estimated activations exceed `options.memoryBudget` bytes (default:
+   * 134217728, DEFAULT_MEMORY_BUDGET) runs in passes over fewer latents or over overlapping tiles
+   * of the grid, with the same pixels as one pass, so every size up to MAX_TEXTURE_SIZE decodes on every
+   * backend. Throws before any backend work when the output would exceed MAX_DECODE_OUTPUT_BYTES (512 MiB).
    */
-  decodeTensors(latents: Tensor4D): Tensor4D {
+  decodeTensors(latents: Tensor4D, options: { memoryBudget?: number } = {}): Tensor4D {
     this._assertLive();
     if (latents.rank !== 4) {
       throw new Error(
         `latents must be a rank-4 tensor [batch, height, width, ${this.latentChannels}], got rank ${latents.rank}`,
       );
     }
-    const [, h, w, c] = latents.shape;
+    const [b, h, w, c] = latents.shape;
     if (c !== this.latentChannels) {
       throw new Error(
         `latents must have ${this.latentChannels} channels (the model's latentChannels), got ${c}`,
@@ -289,7 +316,25 @@ export class TextureVae {
     }
     this._checkSide('decoded height', h * this.stride);
     this._checkSide('decoded width', w * this.stride);
-    return tidy(() => this._decoder.apply(latents) as Tensor4D);
+    const outputBytes = 4 * b * h * w * this.stride * this.stride * this.outputChannels;
+    if (outputBytes > MAX_DECODE_OUTPUT_BYTES) {
+      throw new Error(
+        `one decodeTensors call returns at most ${MAX_DECODE_OUTPUT_BYTES / 2 ** 20} MiB of float pixels, ` +
+          `got ${b} latents of ${w * this.stride}x${h * this.stride} (${Math.ceil(outputBytes / 2 ** 20)} MiB); ` +
+          'decode fewer latents per call',
+      );
+    }
+    const pass: TiledPass = {
+      passBytes: (batch, height, width) => decoderPassBytes(this.config, batch, height, width),
+      halo: decoderHaloCells(this.config),
+      tileable: this.config.tileable,
+      inputScale: 1,
+      outputScale: this.stride,
+      run: (z) => this._decoder.apply(z) as Tensor4D,
+    };
+    const plan = planTiles(pass, b, h, w, options.memoryBudget);
+    if (isSinglePass(plan, b)) return tidy(() => this._decoder.apply(latents) as Tensor4D);
+    return runTiles(latents, plan, pass);
   }
 
   /**
@@ -303,10 +348,12 @@ export class TextureVae {
     options: { beta?: number; seed?: number } = {},
   ): { total: Scalar; reconstruction: Scalar; kl: Scalar } {
     this._assertLive();
+    this._checkImageTensor(images);
     const beta = options.beta ?? this.config.beta;
     const rng = options.seed === undefined ? this._noise : new SeededRandom(options.seed);
     return tidy<ElboTerms>(() => {
-      const { mean, logVar } = this.encodeTensors(images);
+      // One pass, never tiles: training batches are small, and the gradient needs only the model's own ops.
+      const { mean, logVar } = this._posterior(images);
       const eps = tensor4d(rng.gaussianArray(mean.size), mean.shape);
       const decoded = this._decoder.apply(reparameterize(mean, logVar, eps)) as Tensor4D;
       return elbo(images, decoded, mean, logVar, beta);
@@ -474,17 +521,24 @@ export class TextureVae {
     this._model.dispose();
   }
 
+  /** mean and logVar of one encoder pass over `images`; owned by the caller. */
+  private _posterior(images: Tensor4D): { mean: Tensor4D; logVar: Tensor4D } {
+    return tidy(() => this._splitMoments(this._encoder.apply(images) as Tensor4D));
+  }
+
+  private _splitMoments(moments: Tensor4D): { mean: Tensor4D; logVar: Tensor4D } {
+    const c = this.latentChannels;
+    const mean = slice(moments, [0, 0, 0, 0], [-1, -1, -1, c]);
+    const logVar = clipByValue(slice(moments, [0, 0, 0, c], [-1, -1, -1, c]), LOG_VAR_MIN, LOG_VAR_MAX);
+    return { mean, logVar };
+  }
+
   private _assertLive(): void {
     if (this._disposed) throw new Error('TextureVae has been disposed');
   }
 
   private _checkSide(what: string, value: number): void {
-    const s = this.stride;
-    if (!Number.isInteger(value) || value < s || value > MAX_TEXTURE_SIZE || value % s !== 0) {
-      throw new Error(
-        `${what} must be a multiple of ${s} between ${s} and ${MAX_TEXTURE_SIZE}, got ${value}`,
-      );
-    }
+    checkTextureSize(what, value, this.stride);
   }
 
   private _checkImageTensor(images: Tensor): void {

@@ -53,6 +53,16 @@ export const DEFAULT_TEXTURE_VAE_CONFIG: Readonly<TextureVaeConfig> = Object.fre
 /** Largest supported output side in pixels, and so the largest image side the encoder accepts. */
 export const MAX_TEXTURE_SIZE = 4096;
 
+/**
+ * The one check of a side in pixels against a model's stride: an integer multiple of `stride` from `stride` to
+ * `max` (default: MAX_TEXTURE_SIZE). Throws "`what` must be a multiple of 8 between 8 and 4096, got 300".
+ */
+export function checkTextureSize(what: string, value: number, stride: number, max = MAX_TEXTURE_SIZE): void {
+  if (!Number.isInteger(value) || value < stride || value > max || value % stride !== 0) {
+    throw new Error(`${what} must be a multiple of ${stride} between ${stride} and ${max}, got ${value}`);
+  }
+}
+
 const MAX_WIDTH = 1024;
 
 function checkWidths(key: string, widths: unknown, count: number, stride: number): number[] {
@@ -134,9 +144,20 @@ export interface ConvLayerSpec {
   readonly activation: PaddedConv2DActivation;
 }
 
+/** What the decoder's shape depends on: an AtlasDecoder's config plus its stride and latent channels. */
+export type DecoderShape = Pick<
+  TextureVaeConfig,
+  'stride' | 'latentChannels' | 'decoderWidths' | 'outputChannels'
+>;
+
 /** The convolutions of a resolved config, encoder first; the single source of the architecture. */
 export function textureVaeLayerSpecs(config: Readonly<TextureVaeConfig>): ConvLayerSpec[] {
-  const { stride, encoderWidths: enc, decoderWidths: dec, latentChannels, outputChannels } = config;
+  return [...encoderLayerSpecs(config), ...decoderLayerSpecs(config)];
+}
+
+/** The encoder's convolutions, in model order (the encoder part of textureVaeLayerSpecs). */
+export function encoderLayerSpecs(config: Readonly<TextureVaeConfig>): ConvLayerSpec[] {
+  const { stride, encoderWidths: enc, latentChannels, outputChannels } = config;
   const specs: ConvLayerSpec[] = [];
   const conv = (s: Omit<ConvLayerSpec, 'kernelSize'>) => specs.push({ ...s, kernelSize: 3 });
   conv({
@@ -171,6 +192,14 @@ export function textureVaeLayerSpecs(config: Readonly<TextureVaeConfig>): ConvLa
     cellSize: stride,
     activation: 'linear',
   });
+  return specs;
+}
+
+/** The decoder's convolutions, in model order (the decoder part of textureVaeLayerSpecs). */
+export function decoderLayerSpecs(config: Readonly<DecoderShape>): ConvLayerSpec[] {
+  const { stride, decoderWidths: dec, latentChannels, outputChannels } = config;
+  const specs: ConvLayerSpec[] = [];
+  const conv = (s: Omit<ConvLayerSpec, 'kernelSize'>) => specs.push({ ...s, kernelSize: 3 });
   conv({
     name: 'decoder_conv_0',
     part: 'decoder',
@@ -204,6 +233,84 @@ export function textureVaeLayerSpecs(config: Readonly<TextureVaeConfig>): ConvLa
     activation: 'sigmoid',
   });
   return specs;
+}
+
+/**
+ * Latent cells a region of a model half's output needs beyond its own on each side for its values to equal
+ * those of a pass over the whole grid (its halo). A k x k convolution reads (k - 1) / 2 cells of its input
+ * grid on each side: cellSize / strides pixels each. Nearest upsamples and stride-2 convolutions add nothing
+ * when the region starts on a latent cell boundary. The sum in whole latent cells, rounded up: 2 for both
+ * halves and every stride of the architecture (the decoder's stride + stride / 2 + ... + 1 + 1 and the
+ * encoder's 1 + 1 + 2 + ... + stride / 2 + stride pixels are both 2 * stride).
+ */
+function haloCells(specs: readonly ConvLayerSpec[], stride: number): number {
+  let pixels = 0;
+  for (const l of specs) pixels += ((l.cellSize / l.strides) * (l.kernelSize - 1)) / 2;
+  return Math.ceil(pixels / stride);
+}
+
+/** The decoder's halo in latent cells (see haloCells): 2. */
+export function decoderHaloCells(config: Readonly<DecoderShape>): number {
+  return haloCells(decoderLayerSpecs(config), config.stride);
+}
+
+/** The encoder's halo in latent cells (see haloCells): 2. */
+export function encoderHaloCells(config: Readonly<TextureVaeConfig>): number {
+  return haloCells(encoderLayerSpecs(config), config.stride);
+}
+
+/**
+ * Estimated peak bytes of one pass of a model half over [batch, height, width] latent cells: the largest
+ * layer's float32 values alive at once. Per value of a layer's input grid 3 (the input and its two circular
+ * pad copies); per value of its output grid 3 (the convolution, bias and activation results) plus k * k per
+ * cell for the convolution's scratch (XNNPACK's indirection buffer on WASM); and the previous layer's output
+ * while it is upsampled. For the default config tfjs's own count of a pass (tf.profile's peakBytes on the CPU
+ * backend) is 10% (decoder) to 20% (encoder) lower; the budgets it is held to leave a wide margin anyway.
+ */
+function passBytes(
+  specs: readonly ConvLayerSpec[],
+  stride: number,
+  batch: number,
+  height: number,
+  width: number,
+): number {
+  const cells = batch * height * width;
+  let peak = 0;
+  let previous = 0;
+  for (const l of specs) {
+    const inputCells = cells * (stride / (l.cellSize / l.strides)) ** 2;
+    const outputCells = cells * (stride / l.cellSize) ** 2;
+    const floats =
+      inputCells * 3 * l.inChannels +
+      outputCells * (3 * l.filters + l.kernelSize * l.kernelSize) +
+      (l.upsampleBefore ? previous : 0);
+    peak = Math.max(peak, floats);
+    previous = outputCells * l.filters;
+  }
+  return 4 * peak;
+}
+
+/** Estimated peak bytes of one decoder pass over a [batch, height, width] latent grid (see passBytes). */
+export function decoderPassBytes(
+  config: Readonly<DecoderShape>,
+  batch: number,
+  height: number,
+  width: number,
+): number {
+  return passBytes(decoderLayerSpecs(config), config.stride, batch, height, width);
+}
+
+/**
+ * Estimated peak bytes of one encoder pass over images of [batch, height, width] latent cells, i.e.
+ * height * stride by width * stride pixels (see passBytes).
+ */
+export function encoderPassBytes(
+  config: Readonly<TextureVaeConfig>,
+  batch: number,
+  height: number,
+  width: number,
+): number {
+  return passBytes(encoderLayerSpecs(config), config.stride, batch, height, width);
 }
 
 /** Names and shapes of every weight, as saved in model.json's weights manifest. */

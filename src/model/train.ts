@@ -12,6 +12,7 @@ import { checkSeed } from '../latent/random.js';
 import { type ExemplarSource, toExemplars } from './exemplars.js';
 import { PatchSampler } from './patches.js';
 import type { TextureVae } from './textureVae.js';
+import { checkTextureSize } from './textureVaeConfig.js';
 
 /** One report of training progress, after each finished step. */
 export interface TrainingProgress {
@@ -116,12 +117,7 @@ function resolveOptions(vae: TextureVae, options: TrainOptions): ResolvedTrainOp
     throw new Error(`batchSize must be an integer from 1 to 256, got ${batchSize}`);
   }
   const patchSize = options.patchSize ?? 64;
-  const stride = vae.stride;
-  if (!Number.isInteger(patchSize) || patchSize % stride !== 0 || patchSize < stride || patchSize > 1024) {
-    throw new Error(
-      `patchSize must be a multiple of the model stride ${stride} between ${stride} and 1024, got ${patchSize}`,
-    );
-  }
+  checkTextureSize('patchSize', patchSize, vae.stride, 1024);
   const learningRate = options.learningRate ?? 0.001;
   if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) {
     throw new Error(`learningRate must be a finite number > 0, got ${learningRate}`);

@@ -49,6 +49,12 @@ async function prepare(): Promise<void> {
  * the conv gradient kernels that let models train there at the speed of its forward convolution: the
  * `Conv2DBackpropFilter` it lacks and a faster `Conv2DBackpropInput` (see model/ops/convFilterGradient.ts).
  * Idempotent: later calls only switch back to 'wasm' if another backend was made active in between.
+ *
+ * The backend's heap is one WebAssembly memory of at most 4 GiB that never shrinks. A kernel whose tensors do
+ * not fit traps ('memory access out of bounds') and leaves the heap corrupt: every later kernel of the process
+ * traps too, and so does `tf.removeBackend('wasm')` (tfjs-backend-wasm 4.22). So nothing may get there:
+ * `TextureVae.encodeTensors` and `decodeTensors` keep each pass within a memory budget (DEFAULT_MEMORY_BUDGET),
+ * and `decodeTensors` checks its output size before any kernel runs.
  */
 export async function useWasmBackend(): Promise<void> {
   prepared ??= prepare().catch((e: unknown) => {

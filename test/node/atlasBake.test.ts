@@ -7,6 +7,7 @@ import { assemblePage, padTiles } from '../../src/atlas/atlasTensors.js';
 import { atlasBatchSize, bakeAtlas, bakeAtlasTensors, planAtlas } from '../../src/atlas/bakeAtlas.js';
 import { sampleLatent } from '../../src/latent/latentOps.js';
 import type { PixelImage } from '../../src/model/pixelImage.js';
+import { decoderPassBytes } from '../../src/model/textureVaeConfig.js';
 import { constantLatent, fakeDecoder } from './atlasFakeDecoder.js';
 
 beforeAll(async () => {
@@ -64,6 +65,23 @@ describe('gutters', () => {
     ]);
     tf.dispose([...cells, page]);
   });
+
+  test('assemblePage takes batches of consecutive cells', () => {
+    const batch = tf.concat([1, 2, 3, 4].map((k) => tf.fill([1, 1, 1, 1], k))) as tf.Tensor4D;
+    const last = tf.fill([1, 1, 1, 1], 5) as tf.Tensor4D;
+    const page = assemblePage([batch, last], {
+      width: 3,
+      height: 3,
+      columns: 3,
+      rows: 2,
+      tiles: [0, 1, 2, 3, 4],
+    });
+    expect(Array.from(page.dataSync())).toEqual([1, 2, 3, 4, 5, 0, 0, 0, 0]);
+    expect(() =>
+      assemblePage([batch], { width: 3, height: 3, columns: 3, rows: 2, tiles: [0, 1, 2, 3, 4] }),
+    ).toThrow('a page of 5 tiles needs as many cells, got 4');
+    tf.dispose([batch, last, page]);
+  });
 });
 
 describe('bakeAtlas with a fake decoder', () => {
@@ -105,9 +123,11 @@ describe('bakeAtlas with a fake decoder', () => {
 
   test('the default batch size follows the memory budget', async () => {
     const decoder = fakeDecoder({ latentChannels: 3 });
-    // widths 8 at 4 stages of stride 8: the largest stage is 16 x 16 x 8 floats; 4 tensors of it = 32 KiB.
-    expect(atlasBatchSize(decoder, 16, 3 * 32 * 1024)).toBe(3);
-    await bakeAtlas(decoder, { count: 7, tileSize: 16, padding: 0, memoryBudget: 3 * 32 * 1024 });
+    // The decoder's own estimate of one pass over a 2 x 2 latent grid (16 px tiles at stride 8).
+    const perTile = decoderPassBytes({ ...decoder.config, stride: 8, latentChannels: 3 }, 1, 2, 2);
+    expect(atlasBatchSize(decoder, 16, 3 * perTile)).toBe(3);
+    expect(atlasBatchSize(decoder, 16, 3 * perTile - 1)).toBe(2);
+    await bakeAtlas(decoder, { count: 7, tileSize: 16, padding: 0, memoryBudget: 3 * perTile });
     expect(decoder.calls.map((c) => c[0])).toEqual([3, 3, 1]);
     const unbounded = fakeDecoder({ latentChannels: 3 });
     await bakeAtlas(unbounded, { count: 7, tileSize: 16, padding: 0 });
@@ -176,7 +196,7 @@ describe('bakeAtlas with a fake decoder', () => {
       'count must be an integer of at least 1, got 0',
     );
     await expect(bakeAtlas(decoder, { tileSize: 20 })).rejects.toThrow(
-      'tileSize must be a multiple of the model stride 8 between 8 and 4096, got 20',
+      'tileSize must be a multiple of 8 between 8 and 4096, got 20',
     );
     await expect(bakeAtlas(decoder, { tileSize: 32, padding: -1 })).rejects.toThrow(
       'padding must be an integer (gutter pixels, at most half a tile) between 0 and 16, got -1',
@@ -197,7 +217,11 @@ describe('bakeAtlas with a fake decoder', () => {
       'latents must hold at least 1 latent grid',
     );
     await expect(bakeAtlas(decoder, { batchSize: 0 })).rejects.toThrow(
-      'batchSize must be an integer of at least 1',
+      'batchSize must be an integer from 1 to 2730 (512 MiB of decoded 128 px tiles), got 0',
+    );
+    // 2 GiB of decoded 4096 px RGB tiles would not fit the WASM heap at all.
+    await expect(bakeAtlas(decoder, { tileSize: 4096, padding: 0, batchSize: 16 })).rejects.toThrow(
+      'batchSize must be an integer from 1 to 2 (512 MiB of decoded 4096 px tiles), got 16',
     );
     expect(decoder.calls).toEqual([]);
   });

@@ -105,7 +105,7 @@ describe('bake command', () => {
       'count must be an integer of at least 1, got 0',
     );
     await expect(run([...base, '--tile', '18'])).rejects.toThrow(
-      'tileSize must be a multiple of the model stride 4 between 4 and 4096, got 18',
+      'tileSize must be a multiple of 4 between 4 and 4096, got 18',
     );
     await expect(run([...base, '--tile', '16', '--padding', '9'])).rejects.toThrow(
       'padding must be an integer (gutter pixels, at most half a tile) between 0 and 8, got 9',

@@ -224,7 +224,7 @@ describe('trainTextureVae', () => {
     const vae = TextureVae.create(tinyConfig);
     const image = stripes();
     await expect(trainTextureVae(vae, image, { patchSize: 10 })).rejects.toThrow(
-      'patchSize must be a multiple of the model stride 4 between 4 and 1024, got 10',
+      'patchSize must be a multiple of 4 between 4 and 1024, got 10',
     );
     await expect(trainTextureVae(vae, image, { steps: 0 })).rejects.toThrow(
       'steps must be a positive integer, got 0',

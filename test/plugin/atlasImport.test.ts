@@ -252,7 +252,7 @@ describe('?vae-atlas errors', () => {
     });
     const plugin = vaeTextures({ cacheDir });
     await expect(buildWithInput(join(root, 'bad.html'), plugin)).rejects.toThrow(
-      /models\/stone\/model\.json\?vae-atlas: cannot bake the atlas: tileSize must be a multiple of the model stride 4/,
+      /models\/stone\/model\.json\?vae-atlas: cannot bake the atlas: tileSize must be a multiple of 4 between 4 and 4096, got 10/,
     );
     expect(plugin.api?.context.stats.bakes).toBe(0);
   });
