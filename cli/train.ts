@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import type { PixelLoss } from '../src/model/loss.js';
 import type { PixelImage } from '../src/model/pixelImage.js';
 import { TextureVae } from '../src/model/textureVae.js';
 import type { TextureVaeConfig } from '../src/model/textureVaeConfig.js';
@@ -29,6 +30,8 @@ training:
   --lr <x>                 Adam learning rate (default: 0.001)
   --warmup <n>             steps over which the KL weight ramps up from 0 (default: 10% of --steps)
   --seed <n>               seed of weights, crops and noise, 0..4294967295 (default: 0)
+  --pixel-loss <kind>      pixel term of the loss: mse, l1 or charbonnier (default: mse)
+  --patch-weight <x>       weight of the multi-scale patch term that keeps fine detail, 0 = off (default: 0)
   --no-augment             no random flips or quarter turns of the patches
   --save-every <n>         also save a checkpoint every n steps, 0 for never (default: 500)
   --resume <dir>           continue a model saved by train (its step count is read from ${TRAINING_STATE_FILE})
@@ -43,6 +46,7 @@ model (new models only):
   --beta <x>               KL weight (default: 0.005)
   --channels <3|4>         RGB or RGBA (default: 3)
   --no-tileable            zero padding instead of circular: textures need not wrap
+  --upsample <kind>        decoder upsampling: bilinear or nearest (default: bilinear)
   --name <id>              model id (default: default)
 `;
 
@@ -93,6 +97,9 @@ export async function run(argv: string[]): Promise<number> {
       warmup: { type: 'string' },
       seed: { type: 'string' },
       'no-augment': { type: 'boolean', default: false },
+      'pixel-loss': { type: 'string' },
+      'patch-weight': { type: 'string' },
+      upsample: { type: 'string' },
       'save-every': { type: 'string' },
       resume: { type: 'string' },
       out: { type: 'string' },
@@ -136,6 +143,7 @@ export async function run(argv: string[]): Promise<number> {
     config.outputChannels = channels;
   }
   if (values['no-tileable']) config.tileable = false;
+  if (values.upsample !== undefined) config.upsample = values.upsample as TextureVaeConfig['upsample'];
   if (values.name !== undefined) config.name = values.name;
   if (values.resume !== undefined && Object.keys(config).length > 0) {
     throw new Error(
@@ -178,6 +186,8 @@ export async function run(argv: string[]): Promise<number> {
     warmupSteps: values.warmup === undefined ? undefined : integer('warmup', values.warmup, 0),
     seed,
     augment: !values['no-augment'],
+    pixelLoss: values['pixel-loss'] as PixelLoss | undefined,
+    patchWeight: number('patch-weight', values['patch-weight'], 0),
   };
 
   await useWasmBackend();
