@@ -5,7 +5,6 @@ import {
   reshape,
   type serialization,
   slice,
-  stack,
   type Tensor,
   type Tensor4D,
   tidy,
@@ -49,7 +48,10 @@ function upsampleAxis(x: Tensor4D, axis: 1 | 2, border: SmoothUpsample2DBorder):
   const even = add(near, mul(neighbour(x, axis, -1, border), 0.25));
   const odd = add(near, mul(neighbour(x, axis, 1, border), 0.25));
   const [b, h, w, c] = x.shape;
-  const interleaved = stack([even, odd], axis + 1);
+  // Interleaving by a 4D concat on the next axis and a reshape: rows (or pixels) [even_k, odd_k] lie next to
+  // each other in memory. stack or 5D concats do the same, but their gradients on the WASM backend are 20-50x
+  // slower on decoder activations.
+  const interleaved = concat([even, odd], axis + 1);
   return reshape(interleaved, axis === 1 ? [b, 2 * h, w, c] : [b, h, 2 * w, c]) as Tensor4D;
 }
 
