@@ -2,9 +2,11 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { dispose } from '@tensorflow/tfjs-core';
 
 import type { PixelLoss } from '../src/model/loss.js';
 import type { PixelImage } from '../src/model/pixelImage.js';
+import { loadPretrained } from '../src/model/pretrained/pretrained.js';
 import { TextureVae } from '../src/model/textureVae.js';
 import type { TextureVaeConfig } from '../src/model/textureVaeConfig.js';
 import { type TrainingRecord, trainTextureVae } from '../src/model/train.js';
@@ -34,6 +36,8 @@ training:
   --patch-weight <x>       weight of the multi-scale patch term that keeps fine detail, 0 = off (default: 0)
   --no-augment             no random flips or quarter turns of the patches
   --save-every <n>         also save a checkpoint every n steps, 0 for never (default: 500)
+  --from <default|dir>     start from the weights of the embedded model (default) or of a saved model:
+                           fine-tuning; only --upsample, --beta, --no-tileable and --name may change its config
   --resume <dir>           continue a model saved by train (its step count is read from ${TRAINING_STATE_FILE})
   --out <dir>              output folder (required); must be empty, or --force, or the --resume folder
   --force                  overwrite a non-empty --out
@@ -57,6 +61,11 @@ interface TrainingState {
   images: string[];
   loss: number | null;
   reconstruction: number | null;
+  /** The loss recipe, reused by --resume unless given again. */
+  pixelLoss?: PixelLoss;
+  patchWeight?: number;
+  /** The --from model, if any. */
+  from?: string;
   /** Training wall time over all runs. */
   seconds: number;
 }
@@ -102,6 +111,7 @@ export async function run(argv: string[]): Promise<number> {
       upsample: { type: 'string' },
       'save-every': { type: 'string' },
       resume: { type: 'string' },
+      from: { type: 'string' },
       out: { type: 'string' },
       force: { type: 'boolean', default: false },
       'latent-channels': { type: 'string' },
@@ -186,15 +196,48 @@ export async function run(argv: string[]): Promise<number> {
     warmupSteps: values.warmup === undefined ? undefined : integer('warmup', values.warmup, 0),
     seed,
     augment: !values['no-augment'],
-    pixelLoss: values['pixel-loss'] as PixelLoss | undefined,
-    patchWeight: number('patch-weight', values['patch-weight'], 0),
+    pixelLoss: (values['pixel-loss'] ?? previous?.pixelLoss) as PixelLoss | undefined,
+    patchWeight: number('patch-weight', values['patch-weight'], previous?.patchWeight ?? 0, { min: 0 }),
   };
 
+  const from = values.from;
+  if (from !== undefined) {
+    if (resumeDir !== undefined)
+      throw new Error('--from and --resume exclude each other: --resume continues its own model');
+    const shaped = Object.keys(config).filter((k) => !['upsample', 'beta', 'tileable', 'name'].includes(k));
+    if (shaped.length > 0) {
+      throw new Error(
+        `--from keeps the weights' shapes: model options (${shaped.join(', ')}) cannot change; only --upsample, --beta, --no-tileable and --name can`,
+      );
+    }
+    if (from !== 'default' && !existsSync(join(from, 'model.json'))) {
+      throw new Error(
+        `--from ${from} holds no model.json; pass 'default' for the embedded model or a folder written by train`,
+      );
+    }
+  }
+
   await useWasmBackend();
-  const vae =
-    resumeDir !== undefined
-      ? await TextureVae.load(fileSystemHandler(resumeDir))
-      : TextureVae.create(config, { seed });
+  let vae: TextureVae;
+  if (resumeDir !== undefined) {
+    vae = await TextureVae.load(fileSystemHandler(resumeDir));
+  } else if (from !== undefined) {
+    const source =
+      from === 'default' ? await loadPretrained() : await TextureVae.load(fileSystemHandler(from));
+    try {
+      vae = TextureVae.create({ ...source.config, ...config }, { seed });
+      const weights = source.getWeights();
+      try {
+        vae.setWeights(weights);
+      } finally {
+        dispose(weights);
+      }
+    } finally {
+      source.dispose();
+    }
+  } else {
+    vae = TextureVae.create(config, { seed });
+  }
   try {
     const images: PixelImage[] = [];
     for (const path of positionals) images.push(await readExemplarFile(path, vae.outputChannels));
@@ -210,6 +253,9 @@ export async function run(argv: string[]): Promise<number> {
         images: positionals,
         loss: last?.loss ?? null,
         reconstruction: last?.reconstruction ?? null,
+        pixelLoss: training.pixelLoss ?? 'mse',
+        patchWeight: training.patchWeight,
+        ...((from ?? previous?.from) ? { from: from ?? previous?.from } : {}),
         seconds: earlierSeconds + (Date.now() - started) / 1000,
       };
       writeFileSync(join(out, TRAINING_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
