@@ -2,8 +2,11 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { dispose } from '@tensorflow/tfjs-core';
 
+import type { PixelLoss } from '../src/model/loss.js';
 import type { PixelImage } from '../src/model/pixelImage.js';
+import { loadPretrained } from '../src/model/pretrained/pretrained.js';
 import { TextureVae } from '../src/model/textureVae.js';
 import type { TextureVaeConfig } from '../src/model/textureVaeConfig.js';
 import { type TrainingRecord, trainTextureVae } from '../src/model/train.js';
@@ -29,8 +32,12 @@ training:
   --lr <x>                 Adam learning rate (default: 0.001)
   --warmup <n>             steps over which the KL weight ramps up from 0 (default: 10% of --steps)
   --seed <n>               seed of weights, crops and noise, 0..4294967295 (default: 0)
+  --pixel-loss <kind>      pixel term of the loss: mse, l1 or charbonnier (default: mse)
+  --patch-weight <x>       weight of the multi-scale patch term that keeps fine detail, 0 = off (default: 0)
   --no-augment             no random flips or quarter turns of the patches
   --save-every <n>         also save a checkpoint every n steps, 0 for never (default: 500)
+  --from <default|dir>     start from the weights of the embedded model (default) or of a saved model:
+                           fine-tuning; only --upsample, --beta, --no-tileable and --name may change its config
   --resume <dir>           continue a model saved by train (its step count is read from ${TRAINING_STATE_FILE})
   --out <dir>              output folder (required); must be empty, or --force, or the --resume folder
   --force                  overwrite a non-empty --out
@@ -43,6 +50,7 @@ model (new models only):
   --beta <x>               KL weight (default: 0.005)
   --channels <3|4>         RGB or RGBA (default: 3)
   --no-tileable            zero padding instead of circular: textures need not wrap
+  --upsample <kind>        decoder upsampling: bilinear or nearest (default: bilinear)
   --name <id>              model id (default: default)
 `;
 
@@ -53,6 +61,11 @@ interface TrainingState {
   images: string[];
   loss: number | null;
   reconstruction: number | null;
+  /** The loss recipe, reused by --resume unless given again. */
+  pixelLoss?: PixelLoss;
+  patchWeight?: number;
+  /** The --from model, if any. */
+  from?: string;
   /** Training wall time over all runs. */
   seconds: number;
 }
@@ -93,8 +106,12 @@ export async function run(argv: string[]): Promise<number> {
       warmup: { type: 'string' },
       seed: { type: 'string' },
       'no-augment': { type: 'boolean', default: false },
+      'pixel-loss': { type: 'string' },
+      'patch-weight': { type: 'string' },
+      upsample: { type: 'string' },
       'save-every': { type: 'string' },
       resume: { type: 'string' },
+      from: { type: 'string' },
       out: { type: 'string' },
       force: { type: 'boolean', default: false },
       'latent-channels': { type: 'string' },
@@ -136,6 +153,7 @@ export async function run(argv: string[]): Promise<number> {
     config.outputChannels = channels;
   }
   if (values['no-tileable']) config.tileable = false;
+  if (values.upsample !== undefined) config.upsample = values.upsample as TextureVaeConfig['upsample'];
   if (values.name !== undefined) config.name = values.name;
   if (values.resume !== undefined && Object.keys(config).length > 0) {
     throw new Error(
@@ -178,13 +196,48 @@ export async function run(argv: string[]): Promise<number> {
     warmupSteps: values.warmup === undefined ? undefined : integer('warmup', values.warmup, 0),
     seed,
     augment: !values['no-augment'],
+    pixelLoss: (values['pixel-loss'] ?? previous?.pixelLoss) as PixelLoss | undefined,
+    patchWeight: number('patch-weight', values['patch-weight'], previous?.patchWeight ?? 0, { min: 0 }),
   };
 
+  const from = values.from;
+  if (from !== undefined) {
+    if (resumeDir !== undefined)
+      throw new Error('--from and --resume exclude each other: --resume continues its own model');
+    const shaped = Object.keys(config).filter((k) => !['upsample', 'beta', 'tileable', 'name'].includes(k));
+    if (shaped.length > 0) {
+      throw new Error(
+        `--from keeps the weights' shapes: model options (${shaped.join(', ')}) cannot change; only --upsample, --beta, --no-tileable and --name can`,
+      );
+    }
+    if (from !== 'default' && !existsSync(join(from, 'model.json'))) {
+      throw new Error(
+        `--from ${from} holds no model.json; pass 'default' for the embedded model or a folder written by train`,
+      );
+    }
+  }
+
   await useWasmBackend();
-  const vae =
-    resumeDir !== undefined
-      ? await TextureVae.load(fileSystemHandler(resumeDir))
-      : TextureVae.create(config, { seed });
+  let vae: TextureVae;
+  if (resumeDir !== undefined) {
+    vae = await TextureVae.load(fileSystemHandler(resumeDir));
+  } else if (from !== undefined) {
+    const source =
+      from === 'default' ? await loadPretrained() : await TextureVae.load(fileSystemHandler(from));
+    try {
+      vae = TextureVae.create({ ...source.config, ...config }, { seed });
+      const weights = source.getWeights();
+      try {
+        vae.setWeights(weights);
+      } finally {
+        dispose(weights);
+      }
+    } finally {
+      source.dispose();
+    }
+  } else {
+    vae = TextureVae.create(config, { seed });
+  }
   try {
     const images: PixelImage[] = [];
     for (const path of positionals) images.push(await readExemplarFile(path, vae.outputChannels));
@@ -200,6 +253,9 @@ export async function run(argv: string[]): Promise<number> {
         images: positionals,
         loss: last?.loss ?? null,
         reconstruction: last?.reconstruction ?? null,
+        pixelLoss: training.pixelLoss ?? 'mse',
+        patchWeight: training.patchWeight,
+        ...((from ?? previous?.from) ? { from: from ?? previous?.from } : {}),
         seconds: earlierSeconds + (Date.now() - started) / 1000,
       };
       writeFileSync(join(out, TRAINING_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);

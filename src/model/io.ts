@@ -214,7 +214,9 @@ export function validateTextureVaeArtifacts(artifacts: io.ModelArtifacts): Reado
   }
   let config: Readonly<TextureVaeConfig>;
   try {
-    config = resolveTextureVaeConfig(meta.config as Partial<TextureVaeConfig>);
+    // Configs saved before `upsample` existed describe nearest-upsampling decoders.
+    const saved = meta.config as Partial<TextureVaeConfig>;
+    config = resolveTextureVaeConfig('upsample' in saved ? saved : { ...saved, upsample: 'nearest' });
   } catch (e) {
     throw new Error(`model.json holds an invalid TextureVae config: ${(e as Error).message}`);
   }

@@ -5,7 +5,6 @@ import {
   io,
   max,
   min,
-  type Scalar,
   slice,
   stack,
   type Tensor,
@@ -31,7 +30,8 @@ import { httpModelHandler } from './httpModelHandler.js';
 import { textureVaeMetadata, validateTextureVaeArtifacts } from './io.js';
 import { PaddedConv2D } from './layers/paddedConv2D.js';
 import { registerTextureVaeLayers } from './layers/registerTextureVaeLayers.js';
-import { type ElboTerms, elbo, reparameterize } from './loss.js';
+import { SmoothUpsample2D } from './layers/smoothUpsample2D.js';
+import { type ElboTerms, elbo, type LossOptions, reparameterize } from './loss.js';
 import type { PixelImage } from './pixelImage.js';
 import { requireBackend } from './requireBackend.js';
 import {
@@ -77,9 +77,12 @@ function buildModel(config: Readonly<TextureVaeConfig>): LayersModel {
         x = conv.apply(x) as SymbolicTensor;
       } else {
         if (spec.upsampleBefore) {
-          y = layers
-            .upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${spec.name}_upsample` })
-            .apply(y) as SymbolicTensor;
+          const name = `${spec.name}_upsample`;
+          const upsample =
+            config.upsample === 'bilinear'
+              ? new SmoothUpsample2D({ name, border: config.tileable ? 'circular' : 'edge' })
+              : layers.upSampling2d({ size: [2, 2], interpolation: 'nearest', name });
+          y = upsample.apply(y) as SymbolicTensor;
         }
         y = conv.apply(y) as SymbolicTensor;
       }
@@ -120,7 +123,7 @@ function isPixelImage(value: unknown): value is PixelImage {
  * A convolutional VAE for textures with a spatial latent grid (see TextureVaeConfig for why).
  *
  * Encoder: 3x3 convolutions, log2(stride) of them with stride 2, ending in the posterior's mean and logVar per
- * latent cell. Decoder: fully convolutional (3x3 convolutions and nearest 2x upsamples, sigmoid output), so it
+ * latent cell. Decoder: fully convolutional (3x3 convolutions and 2x upsamples, sigmoid output), so it
  * decodes any size that is a multiple of `stride`. With `tileable` every convolution pads circularly, so decoded
  * textures wrap seamlessly on both axes. Latents are drawn on the CPU with SeededRandom: the same seed gives
  * the same texture on every backend.
@@ -341,12 +344,10 @@ export class TextureVae {
    * Loss terms of a batch (see loss.ts for the reduction), differentiable with respect to `trainableVariables`;
    * use it inside `optimizer.minimize` or `tf.variableGrads`. The noise eps of the reparameterisation comes from
    * `options.seed`, or else from the model's own seeded stream (different on every call). beta defaults to
-   * config.beta. The caller owns the three scalars.
+   * config.beta; `pixel`, `patchWeight` and `patchDirections` choose the other terms (see LossOptions). The caller
+   * owns the returned scalars.
    */
-  lossTensors(
-    images: Tensor4D,
-    options: { beta?: number; seed?: number } = {},
-  ): { total: Scalar; reconstruction: Scalar; kl: Scalar } {
+  lossTensors(images: Tensor4D, options: { beta?: number; seed?: number } & LossOptions = {}): ElboTerms {
     this._assertLive();
     this._checkImageTensor(images);
     const beta = options.beta ?? this.config.beta;
@@ -356,7 +357,7 @@ export class TextureVae {
       const { mean, logVar } = this._posterior(images);
       const eps = tensor4d(rng.gaussianArray(mean.size), mean.shape);
       const decoded = this._decoder.apply(reparameterize(mean, logVar, eps)) as Tensor4D;
-      return elbo(images, decoded, mean, logVar, beta);
+      return elbo(images, decoded, mean, logVar, beta, options);
     });
   }
 

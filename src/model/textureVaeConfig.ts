@@ -9,7 +9,7 @@ import type { PaddedConv2DActivation } from './layers/paddedConv2D.js';
  * defaults a 64x64 training patch (12,288 values) maps to an 8x8x8 grid = 512 latent dims (24x compression),
  * a 512x512 texture to 64x64x8 = 32,768 dims; a single vector large enough for 512x512 detail would need a
  * dense layer of tens of millions of weights and could not change size. The decoder costs
- * `decoderFlopsPerPixel` = 16,618 FLOP per output pixel with the defaults (4.4 GFLOP for 512x512),
+ * `decoderFlopsPerPixel` = 16,858 FLOP per output pixel with the defaults (4.4 GFLOP for 512x512),
  * under the 20 kFLOP budget that keeps runtime regeneration cheap on WebGL.
  */
 export interface TextureVaeConfig {
@@ -31,6 +31,12 @@ export interface TextureVaeConfig {
   readonly decoderWidths: readonly number[];
   /** Circular padding in every convolution, so decoded textures wrap seamlessly (default: true). */
   readonly tileable: boolean;
+  /**
+   * The decoder's 2x upsampling: 'bilinear' (half-pixel centres, wrapping when tileable; leaves no latent-cell
+   * grid in the output) or 'nearest' (the first embedded model's; prints the cell grid faintly) (default:
+   * 'bilinear'). Models saved before this field existed load as 'nearest'.
+   */
+  readonly upsample: 'bilinear' | 'nearest';
   /** 3 for RGB, 4 for RGBA (default: 3). */
   readonly outputChannels: 3 | 4;
   /** KL weight of the loss, >= 0; see loss.ts for its scale (default: 0.005). */
@@ -45,6 +51,7 @@ export const DEFAULT_TEXTURE_VAE_CONFIG: Readonly<TextureVaeConfig> = Object.fre
   encoderWidths: Object.freeze([32, 64, 128, 192]),
   decoderWidths: Object.freeze([64, 48, 24, 16]),
   tileable: true,
+  upsample: 'bilinear',
   outputChannels: 3,
   beta: 0.005,
   name: 'default',
@@ -105,6 +112,10 @@ export function resolveTextureVaeConfig(config: Partial<TextureVaeConfig> = {}):
   const decoderWidths = checkWidths('decoderWidths', config.decoderWidths ?? d.decoderWidths, levels, stride);
   const tileable = config.tileable ?? d.tileable;
   if (typeof tileable !== 'boolean') throw new Error(`tileable must be true or false, got ${tileable}`);
+  const upsample = config.upsample ?? d.upsample;
+  if (upsample !== 'bilinear' && upsample !== 'nearest') {
+    throw new Error(`upsample must be 'bilinear' or 'nearest', got ${JSON.stringify(upsample)}`);
+  }
   const outputChannels = config.outputChannels ?? d.outputChannels;
   if (outputChannels !== 3 && outputChannels !== 4) {
     throw new Error(`outputChannels must be 3 (RGB) or 4 (RGBA), got ${outputChannels}`);
@@ -123,6 +134,7 @@ export function resolveTextureVaeConfig(config: Partial<TextureVaeConfig> = {}):
     encoderWidths: Object.freeze(encoderWidths),
     decoderWidths: Object.freeze(decoderWidths),
     tileable,
+    upsample,
     outputChannels,
     beta,
     name,
@@ -137,7 +149,7 @@ export interface ConvLayerSpec {
   readonly filters: number;
   readonly kernelSize: number;
   readonly strides: number;
-  /** A nearest 2x upsample runs right before this convolution. */
+  /** A 2x upsample (config.upsample) runs right before this convolution. */
   readonly upsampleBefore: boolean;
   /** Output pixels per cell of this layer's output grid along each axis (1 = full resolution). */
   readonly cellSize: number;
@@ -334,8 +346,10 @@ export function textureVaeParameterCount(config: Partial<TextureVaeConfig> = {})
 /**
  * Decoder cost per output pixel, in FLOP: per output value of each convolution 2 per multiply-add
  * (2 * k * k * inChannels), 1 for the bias and 1 for the activation, divided by the pixels each value covers
- * (cellSize^2); the nearest upsamples copy values and count 0. Defaults: 144 + 3456 + 5184 + 6912 + 864
- * multiply-add FLOP plus 58 for biases and activations = 16,618 FLOP per pixel.
+ * (cellSize^2); nearest upsamples copy values and count 0, bilinear ones 6 per value (two axes, 2 multiplies and
+ * 1 add each) at their output resolution. Defaults: 144 + 3456 + 5184 + 6912 + 864
+ * multiply-add FLOP plus 58 for biases and activations = 16,618 FLOP per pixel, plus 240 for the bilinear
+ * upsamples = 16,858.
  */
 export function decoderFlopsPerPixel(config: Partial<TextureVaeConfig> = {}): number {
   const resolved = resolveTextureVaeConfig(config);
@@ -344,6 +358,8 @@ export function decoderFlopsPerPixel(config: Partial<TextureVaeConfig> = {}): nu
     if (l.part !== 'decoder') continue;
     const perValue = 2 * l.kernelSize * l.kernelSize * l.inChannels + 1 + (l.activation === 'linear' ? 0 : 1);
     flops += (perValue * l.filters) / (l.cellSize * l.cellSize);
+    if (l.upsampleBefore && resolved.upsample === 'bilinear')
+      flops += (6 * l.inChannels) / (l.cellSize * l.cellSize);
   }
   return flops;
 }

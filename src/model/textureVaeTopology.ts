@@ -30,7 +30,7 @@ function inbound(from: string): unknown[] {
 /**
  * The topology a TextureVae built from `config` saves, layer by layer, in the form tfjs-layers writes it. It
  * follows the wiring of the model the package builds (inputs 'image' and 'latent', each encoder convolution
- * after the previous one, a nearest 2x upsample before each widening decoder convolution), so a saved
+ * after the previous one, a 2x upsample of config.upsample before each widening decoder convolution), so a saved
  * topology can be checked against it before any layer, and so any variable, exists.
  */
 export function textureVaeTopology(config: Readonly<TextureVaeConfig>): TextureVaeTopology {
@@ -51,18 +51,27 @@ export function textureVaeTopology(config: Readonly<TextureVaeConfig>): TextureV
     let from = spec.part === 'encoder' ? encoder : decoder;
     if (spec.upsampleBefore) {
       const name = `${spec.name}_upsample`;
-      layers.push({
-        name,
-        class_name: 'UpSampling2D',
-        config: {
-          size: [2, 2],
-          data_format: 'channels_last',
-          interpolation: 'nearest',
-          name,
-          trainable: true,
-        },
-        inbound_nodes: inbound(from),
-      });
+      layers.push(
+        config.upsample === 'bilinear'
+          ? {
+              name,
+              class_name: 'SmoothUpsample2D',
+              config: { name, trainable: true, border: config.tileable ? 'circular' : 'edge' },
+              inbound_nodes: inbound(from),
+            }
+          : {
+              name,
+              class_name: 'UpSampling2D',
+              config: {
+                size: [2, 2],
+                data_format: 'channels_last',
+                interpolation: 'nearest',
+                name,
+                trainable: true,
+              },
+              inbound_nodes: inbound(from),
+            },
+      );
       from = name;
     }
     layers.push({

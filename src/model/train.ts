@@ -8,8 +8,9 @@ import {
   variableGrads,
 } from '@tensorflow/tfjs-core';
 
-import { checkSeed } from '../latent/random.js';
+import { checkSeed, SeededRandom } from '../latent/random.js';
 import { type ExemplarSource, toExemplars } from './exemplars.js';
+import { DEFAULT_PATCH_SWD, PIXEL_LOSSES, type PixelLoss, randomPatchDirections } from './loss.js';
 import { PatchSampler } from './patches.js';
 import type { TextureVae } from './textureVae.js';
 import { checkTextureSize } from './textureVaeConfig.js';
@@ -67,6 +68,13 @@ export interface TrainOptions {
    * it. Taken as an option rather than created here so the model code stays free of Babylon.
    */
   progressObservable?: ProgressObservableLike;
+  /** The pixel term of the loss: 'mse', 'l1' or 'charbonnier' (see PixelLoss) (default: 'mse'). */
+  pixelLoss?: PixelLoss;
+  /**
+   * Weight of the multi-scale patch term (sliced Wasserstein on Laplacian-pyramid patches, see patchSwd), which
+   * asks for the photo's fine detail instead of its blurred average; 0 turns it off (default: 0).
+   */
+  patchWeight?: number;
   /** Random flips and quarter turns of the patches; off for textures with a direction (default: true). */
   augment?: boolean;
   /**
@@ -129,6 +137,14 @@ function resolveOptions(vae: TextureVae, options: TrainOptions): ResolvedTrainOp
   if (options.scope !== undefined && typeof options.scope !== 'function')
     throw new Error('scope must be a function');
   const seed = checkSeed(options.seed ?? 0);
+  const pixelLoss = options.pixelLoss ?? 'mse';
+  if (!PIXEL_LOSSES.includes(pixelLoss)) {
+    throw new Error(`pixelLoss must be one of ${PIXEL_LOSSES.join(', ')}, got ${JSON.stringify(pixelLoss)}`);
+  }
+  const patchWeight = options.patchWeight ?? 0;
+  if (typeof patchWeight !== 'number' || !Number.isFinite(patchWeight) || patchWeight < 0) {
+    throw new Error(`patchWeight must be a finite number >= 0, got ${patchWeight}`);
+  }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new Error('onProgress must be a function');
   }
@@ -146,6 +162,8 @@ function resolveOptions(vae: TextureVae, options: TrainOptions): ResolvedTrainOp
     learningRate,
     warmupSteps,
     seed,
+    pixelLoss,
+    patchWeight,
     augment: options.augment ?? true,
     signal: options.signal,
     onProgress: options.onProgress,
@@ -216,11 +234,26 @@ export async function trainTextureVae(
   const optimizer = train.adam(o.learningRate);
   const variables = vae.trainableVariables;
 
+  // The patch term's random directions change every step (a fresh slice of patch space each time).
+  const directionNoise = new SeededRandom(o.seed * 104_729 + o.startStep + 1);
+
   const measure = async (next: number, withGrads: boolean): Promise<Measured> => {
     const beta = warmupBeta(next, vae.config.beta, o.warmupSteps);
-    const lossOptions = { beta, seed: o.seed * 7919 + next };
     const { scalars, grads } = within(() => {
       const patches = sampler.sample(o.batchSize);
+      const patchDirections =
+        o.patchWeight > 0
+          ? randomPatchDirections(DEFAULT_PATCH_SWD, vae.outputChannels, (n) =>
+              directionNoise.gaussianArray(n),
+            )
+          : [];
+      const lossOptions = {
+        beta,
+        seed: o.seed * 7919 + next,
+        pixel: o.pixelLoss,
+        patchWeight: o.patchWeight,
+        patchDirections,
+      };
       const kept: { reconstruction?: Scalar; kl?: Scalar } = {};
       try {
         if (!withGrads) {
@@ -242,6 +275,7 @@ export async function trainTextureVae(
         throw e;
       } finally {
         patches.dispose();
+        dispose(patchDirections);
       }
     });
     let values: number[];

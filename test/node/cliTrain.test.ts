@@ -42,6 +42,52 @@ function state(dir: string): { step: number; steps: number; images: string[] } {
 }
 
 describe('babylon-vae-textures train', () => {
+  test('--from fine-tunes a saved model: its weights, a new upsample and loss recipe; --resume keeps the recipe', async () => {
+    const image = exemplar('from.png');
+    const base = join(temp, 'from-base');
+    expect(
+      await main(['train', image, '--out', base, '--steps', '1', '--upsample', 'nearest', ...tiny, ...fast]),
+    ).toBe(0);
+    const tuned = join(temp, 'from-tuned');
+    const args = [
+      '--from',
+      base,
+      '--upsample',
+      'bilinear',
+      '--pixel-loss',
+      'charbonnier',
+      '--patch-weight',
+      '5',
+    ];
+    expect(await run([image, '--out', tuned, '--steps', '2', '--lr', '0.000001', ...args, ...fast])).toBe(0);
+    expect(state(tuned)).toMatchObject({ step: 2, pixelLoss: 'charbonnier', patchWeight: 5, from: base });
+    const a = await TextureVae.load(fileSystemHandler(base));
+    const b = await TextureVae.load(fileSystemHandler(tuned));
+    expect(a.config.upsample).toBe('nearest');
+    expect(b.config).toMatchObject({ upsample: 'bilinear', stride: 4, encoderWidths: [4, 8, 8] });
+    // Two steps at a tiny learning rate: the weights are the base model's, nearly unchanged.
+    const [wa, wb] = [a.getWeights(), b.getWeights()];
+    const drift = Math.max(
+      ...wa.map((w, i) => Math.max(...Array.from(w.dataSync(), (v, j) => Math.abs(v - wb[i].dataSync()[j])))),
+    );
+    expect(drift).toBeLessThan(1e-3);
+    for (const t of [...wa, ...wb]) t.dispose();
+    a.dispose();
+    b.dispose();
+    expect(await run([image, '--resume', tuned, '--out', tuned, '--steps', '3', ...fast])).toBe(0);
+    expect(state(tuned)).toMatchObject({ step: 3, pixelLoss: 'charbonnier', patchWeight: 5, from: base });
+
+    await expect(
+      run([image, '--from', base, '--stride', '8', '--out', join(temp, 'x1'), ...fast]),
+    ).rejects.toThrow("--from keeps the weights' shapes: model options (stride) cannot change");
+    await expect(run([image, '--from', base, '--resume', tuned, '--out', tuned, ...fast])).rejects.toThrow(
+      '--from and --resume exclude each other',
+    );
+    await expect(
+      run([image, '--from', join(temp, 'nothing'), '--out', join(temp, 'x2'), ...fast]),
+    ).rejects.toThrow('holds no model.json');
+  });
+
   test('trains a tiny model from a PNG; the saved model reloads and decodes; --resume continues it', async () => {
     const image = exemplar('stripes.png');
     const out = join(temp, 'model');

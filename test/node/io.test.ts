@@ -76,6 +76,7 @@ describe('save and load', () => {
       encoderWidths: [8, 12, 16],
       decoderWidths: [12, 8, 8],
       tileable: true,
+      upsample: 'bilinear',
       outputChannels: 3,
       beta: 0.02,
       name: 'tiny-io',

@@ -1,6 +1,7 @@
 import { serialization } from '@tensorflow/tfjs-core';
 
 import { PaddedConv2D } from './paddedConv2D.js';
+import { SmoothUpsample2D } from './smoothUpsample2D.js';
 
 /**
  * Registers the model's custom layers with tfjs's serialization registry, so `tf.loadLayersModel` rebuilds a
@@ -8,6 +9,7 @@ import { PaddedConv2D } from './paddedConv2D.js';
  * before building or loading a model.
  */
 export function registerTextureVaeLayers(): void {
-  if (serialization.SerializationMap.getMap().classNameMap[PaddedConv2D.className]) return;
-  serialization.registerClass(PaddedConv2D);
+  const known = serialization.SerializationMap.getMap().classNameMap;
+  if (!known[PaddedConv2D.className]) serialization.registerClass(PaddedConv2D);
+  if (!known[SmoothUpsample2D.className]) serialization.registerClass(SmoothUpsample2D);
 }

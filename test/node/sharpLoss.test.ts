@@ -1,0 +1,167 @@
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, test } from 'vitest';
+
+import { SeededRandom } from '../../src/latent/random.js';
+import {
+  DEFAULT_PATCH_SWD,
+  elbo,
+  laplacianPyramid,
+  patchSwd,
+  pixelError,
+  randomPatchDirections,
+} from '../../src/model/loss.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const value = (t: tf.Tensor) => {
+  const v = t.dataSync()[0];
+  t.dispose();
+  return v;
+};
+
+describe('pixelError', () => {
+  const a = () => tf.tensor4d([0, 0.5, 1, 0.25], [1, 2, 2, 1]);
+  const b = () => tf.tensor4d([0.1, 0.5, 0.6, 0.75], [1, 2, 2, 1]);
+
+  test('mse, l1 and charbonnier match a hand computation', () => {
+    // differences: 0.1, 0, 0.4, 0.5
+    const x = a();
+    const y = b();
+    expect(value(pixelError(x, y, 'mse'))).toBeCloseTo((0.01 + 0 + 0.16 + 0.25) / 4, 7);
+    expect(value(pixelError(x, y, 'l1'))).toBeCloseTo((0.1 + 0 + 0.4 + 0.5) / 4, 7);
+    const eps = 1e-3;
+    const ch = [0.1, 0, 0.4, 0.5].map((d) => Math.sqrt(d * d + eps * eps) - eps);
+    expect(value(pixelError(x, y, 'charbonnier'))).toBeCloseTo(ch.reduce((s, v) => s + v) / 4, 6);
+    tf.dispose([x, y]);
+  });
+
+  test('refuses an unknown kind and unequal shapes', () => {
+    const x = a();
+    const y = tf.zeros([1, 2, 1, 1]);
+    expect(() => pixelError(x, x, 'l2' as 'mse')).toThrow(
+      'pixel loss must be one of mse, l1, charbonnier, got "l2"',
+    );
+    expect(() => pixelError(x, y, 'l1')).toThrow(
+      'reconstruction needs equal shapes, got [1,2,2,1] and [1,2,1,1]',
+    );
+    tf.dispose([x, y]);
+  });
+});
+
+describe('laplacianPyramid', () => {
+  test('bands sum back to the image (nearest upsampling of each coarser level)', () => {
+    const x = tf.tensor4d(
+      Array.from({ length: 16 }, (_, i) => (i * 7) % 5),
+      [1, 4, 4, 1],
+    );
+    const bands = laplacianPyramid(x, 3);
+    expect(bands.map((b) => b.shape)).toEqual([
+      [1, 4, 4, 1],
+      [1, 2, 2, 1],
+      [1, 1, 1, 1],
+    ]);
+    const rebuilt = tf.tidy(() =>
+      bands.reduceRight<tf.Tensor4D>(
+        (acc, band) =>
+          acc ? tf.add(band, tf.image.resizeNearestNeighbor(acc, [band.shape[1], band.shape[2]])) : band,
+        null as unknown as tf.Tensor4D,
+      ),
+    );
+    expect(Array.from(rebuilt.dataSync())).toEqual(Array.from(x.dataSync()).map((v) => expect.closeTo(v, 5)));
+    tf.dispose([x, rebuilt, ...bands.slice(1), bands[0]]);
+  });
+});
+
+describe('patchSwd', () => {
+  const identityKernels = () => [tf.ones([1, 1, 1, 1]) as tf.Tensor4D];
+
+  test('with one level and a 1x1 unit kernel it is the squared 1D Wasserstein distance of the sorted values', () => {
+    // Rows sorted: x = [0, 1, 2, 5], y = [0, 1, 3, 4] -> mean of (0, 0, 1, 1) = 0.5, wherever the values sit.
+    const x = tf.tensor4d([5, 0, 2, 1], [1, 2, 2, 1]);
+    const y = tf.tensor4d([3, 1, 0, 4], [1, 2, 2, 1]);
+    const k = identityKernels();
+    expect(value(patchSwd(y, x, k))).toBeCloseTo(0.5, 6);
+    // A permutation of the target has distance 0: the term compares distributions, not positions.
+    const shuffled = tf.tensor4d([4, 3, 1, 0], [1, 2, 2, 1]);
+    expect(value(patchSwd(y, shuffled, k))).toBeCloseTo(0, 6);
+    tf.dispose([x, y, shuffled, ...k]);
+  });
+
+  test('its gradient moves each value toward the target value of the same rank', () => {
+    const x = tf.tensor4d([5, 0, 2, 1], [1, 2, 2, 1]);
+    const y = tf.tensor4d([3, 1, 0, 4], [1, 2, 2, 1]);
+    const k = identityKernels();
+    const g = tf.grad((d: tf.Tensor) => patchSwd(y, d as tf.Tensor4D, k))(x);
+    // Matched targets: 5 -> 4, 0 -> 0, 2 -> 3, 1 -> 1; gradient 2 (x - matched) / 4.
+    expect(Array.from(g.dataSync())).toEqual([0.5, 0, -0.5, 0].map((v) => expect.closeTo(v, 6)));
+    tf.dispose([x, y, g, ...k]);
+  });
+
+  test('is zero for identical images, positive for a blurred one, and leaks nothing', () => {
+    const rng = new SeededRandom(3);
+    const img = tf.tensor4d(rng.gaussianArray(2 * 32 * 32 * 3, 0.2), [2, 32, 32, 3]);
+    const blurred = tf.avgPool(
+      tf.pad(
+        img,
+        [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ],
+        0,
+      ),
+      3,
+      1,
+      'valid',
+    ) as tf.Tensor4D;
+    const dirs = randomPatchDirections(DEFAULT_PATCH_SWD, 3, (n) => rng.gaussianArray(n));
+    expect(dirs.map((d) => d.shape)).toEqual([
+      [5, 5, 3, 16],
+      [5, 5, 3, 16],
+      [5, 5, 3, 16],
+    ]);
+    const norm = tf.tidy(() => tf.sum(tf.square(tf.slice(dirs[0], [0, 0, 0, 0], [-1, -1, -1, 1]))));
+    expect(value(norm)).toBeCloseTo(1, 5);
+    const before = tf.memory().numTensors;
+    expect(value(patchSwd(img, img, dirs))).toBeCloseTo(0, 6);
+    expect(value(patchSwd(img, blurred, dirs))).toBeGreaterThan(0.01);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([img, blurred, ...dirs]);
+  });
+});
+
+describe('elbo with the new terms', () => {
+  test('total = pixel + beta * kl + patchWeight * patch, and reconstruction stays the MSE', () => {
+    const rng = new SeededRandom(5);
+    const images = tf.tensor4d(rng.gaussianArray(16 * 16 * 3, 0.3), [1, 16, 16, 3]);
+    const decoded = tf.tensor4d(rng.gaussianArray(16 * 16 * 3, 0.3), [1, 16, 16, 3]);
+    const mean = tf.tensor4d(rng.gaussianArray(2 * 2 * 4), [1, 2, 2, 4]);
+    const logVar = tf.zeros([1, 2, 2, 4]);
+    const dirs = randomPatchDirections({ levels: 2, patchSize: 3, directions: 4 }, 3, (n) =>
+      rng.gaussianArray(n),
+    );
+    const t = elbo(images, decoded, mean, logVar, 0.01, {
+      pixel: 'l1',
+      patchWeight: 0.5,
+      patchDirections: dirs,
+    });
+    const l1 = value(pixelError(images, decoded, 'l1'));
+    const mse = value(pixelError(images, decoded, 'mse'));
+    const kl = value(t.kl);
+    const patch = value(t.patch);
+    expect(value(t.reconstruction)).toBeCloseTo(mse, 6);
+    expect(value(t.total)).toBeCloseTo(l1 + 0.01 * kl + 0.5 * patch, 5);
+    expect(() => elbo(images, decoded, mean, logVar, 0.01, { patchWeight: 1 })).toThrow(
+      'patchWeight > 0 needs patchDirections (see randomPatchDirections)',
+    );
+    expect(() => elbo(images, decoded, mean, logVar, 0.01, { patchWeight: -1 })).toThrow(
+      'patchWeight must be a finite number >= 0, got -1',
+    );
+    tf.dispose([images, decoded, mean, logVar, ...dirs]);
+  });
+});
