@@ -160,7 +160,7 @@ export interface ConvLayerSpec {
 export type DecoderShape = Pick<
   TextureVaeConfig,
   'stride' | 'latentChannels' | 'decoderWidths' | 'outputChannels'
->;
+> & { readonly upsample?: TextureVaeConfig['upsample'] };
 
 /** The convolutions of a resolved config, encoder first; the single source of the architecture. */
 export function textureVaeLayerSpecs(config: Readonly<TextureVaeConfig>): ConvLayerSpec[] {
@@ -261,9 +261,27 @@ function haloCells(specs: readonly ConvLayerSpec[], stride: number): number {
   return Math.ceil(pixels / stride);
 }
 
-/** The decoder's halo in latent cells (see haloCells): 2. */
+/**
+ * The decoder's halo in latent cells: how far one latent cell's influence reaches past its own stride x stride
+ * pixels, followed layer by layer as an interval of that layer's grid (a k x k convolution widens it by
+ * (k - 1) / 2 each side; a nearest 2x upsample maps [lo, hi] to [2 lo, 2 hi + 1]; a half-pixel bilinear one,
+ * whose output 2j - 1 .. 2j + 2 reads input j, to [2 lo - 1, 2 hi + 2]). 2 with nearest upsampling, 3 with
+ * bilinear, for every stride.
+ */
 export function decoderHaloCells(config: Readonly<DecoderShape>): number {
-  return haloCells(decoderLayerSpecs(config), config.stride);
+  const bilinear = (config.upsample ?? 'nearest') === 'bilinear';
+  let lo = 0;
+  let hi = 0;
+  for (const l of decoderLayerSpecs(config)) {
+    if (l.upsampleBefore) {
+      lo = bilinear ? 2 * lo - 1 : 2 * lo;
+      hi = bilinear ? 2 * hi + 2 : 2 * hi + 1;
+    }
+    const r = (l.kernelSize - 1) / 2;
+    lo -= Math.floor(r);
+    hi += Math.ceil(r);
+  }
+  return Math.ceil(Math.max(-lo, hi - (config.stride - 1)) / config.stride);
 }
 
 /** The encoder's halo in latent cells (see haloCells): 2. */

@@ -51,42 +51,44 @@ function encodePlan(config: Readonly<TextureVaeConfig>, shape: number[], budget?
 }
 
 describe('halos', () => {
-  test('are 2 latent cells for every stride', () => {
+  test('are 2 latent cells for every stride (3 for a bilinear decoder)', () => {
     for (const stride of [2, 4, 8, 16, 32]) {
       const levels = Math.log2(stride) + 1;
       const widths = Array.from({ length: levels }, () => 4);
       const config = resolveTextureVaeConfig({ stride, encoderWidths: widths, decoderWidths: widths });
-      expect(decoderHaloCells(config)).toBe(2);
+      expect(decoderHaloCells(config)).toBe(3);
+      expect(decoderHaloCells({ ...config, upsample: 'nearest' })).toBe(2);
       expect(encoderHaloCells(config)).toBe(2);
     }
   });
 
-  test('the decoder’s is its receptive field: a change one halo away moves no pixel of the cell', () => {
-    const vae = TextureVae.create({ ...TINY, tileable: false }, { seed: 3 });
-    const halo = decoderHaloCells(vae.config);
-    const grid = vae.sample({ width: 64, height: 64, seed: 1 });
-    const changed = { ...grid, data: grid.data.slice() };
-    // Cell (8, 8 + halo + 1) changes; the pixels of cell (8, 8) must not.
-    const at = (8 * grid.width + 8 + halo + 1) * grid.channels;
-    changed.data[at] += 5;
-    const [a, b] = [grid, changed].map((g) =>
-      tf.tidy(() => {
-        const out = vae.decodeTensors(tf.tensor4d(g.data, [1, g.height, g.width, g.channels]));
+  for (const upsample of ['bilinear', 'nearest'] as const)
+    test(`the decoder’s is its receptive field (${upsample}): a change one halo away moves no pixel of the cell`, () => {
+      const vae = TextureVae.create({ ...TINY, tileable: false, upsample }, { seed: 3 });
+      const halo = decoderHaloCells(vae.config);
+      const grid = vae.sample({ width: 64, height: 64, seed: 1 });
+      const changed = { ...grid, data: grid.data.slice() };
+      // Cell (8, 8 + halo + 1) changes; the pixels of cell (8, 8) must not.
+      const at = (8 * grid.width + 8 + halo + 1) * grid.channels;
+      changed.data[at] += 5;
+      const [a, b] = [grid, changed].map((g) =>
+        tf.tidy(() => {
+          const out = vae.decodeTensors(tf.tensor4d(g.data, [1, g.height, g.width, g.channels]));
+          return tf.slice(out, [0, 32, 32, 0], [1, 4, 4, -1]);
+        }),
+      );
+      expect(maxAbsDiff(a, b)).toBe(0);
+      // One cell closer it does: the halo is not larger than it needs to be.
+      changed.data[at] -= 5;
+      changed.data[at - grid.channels] += 5;
+      const c = tf.tidy(() => {
+        const out = vae.decodeTensors(tf.tensor4d(changed.data, [1, grid.height, grid.width, grid.channels]));
         return tf.slice(out, [0, 32, 32, 0], [1, 4, 4, -1]);
-      }),
-    );
-    expect(maxAbsDiff(a, b)).toBe(0);
-    // One cell closer it does: the halo is not larger than it needs to be.
-    changed.data[at] -= 5;
-    changed.data[at - grid.channels] += 5;
-    const c = tf.tidy(() => {
-      const out = vae.decodeTensors(tf.tensor4d(changed.data, [1, grid.height, grid.width, grid.channels]));
-      return tf.slice(out, [0, 32, 32, 0], [1, 4, 4, -1]);
+      });
+      expect(maxAbsDiff(a, c)).toBeGreaterThan(0);
+      tf.dispose([a, b, c]);
+      vae.dispose();
     });
-    expect(maxAbsDiff(a, c)).toBeGreaterThan(0);
-    tf.dispose([a, b, c]);
-    vae.dispose();
-  });
 });
 
 describe('tiled decode', () => {
