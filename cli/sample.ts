@@ -5,6 +5,7 @@ import { loadPretrainedLatents } from '../src/model/pretrained/pretrained.js';
 import { writePng } from '../src/node/png.js';
 import { checkWritable, integer, loadModelArg, number } from './args.js';
 import { ProgressBar } from './progress.js';
+import { loadSwatchArg } from './swatchArg.js';
 
 const help = `usage: babylon-vae-textures sample --out <prefix> [options]
 
@@ -17,6 +18,8 @@ options:
   --size <px>            texture side, a multiple of the stride (default: 256)
   --seed <n>             seed of the first texture (default: 0)
   --temperature <t>      prior standard deviation (default: 1)
+  --swatch <file|name>   new textures of a swatch (seed + i each), from a file written by 'swatch --out', or
+                         a swatch name of the default model
   --material <name>      start from a named material of the default model (e.g. bricks)
   --amount <a>           variation amount for --material, 0..1 (default: 0.3)
   --out <prefix>         output path without extension (required)
@@ -32,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
       size: { type: 'string' },
       seed: { type: 'string' },
       temperature: { type: 'string' },
+      swatch: { type: 'string' },
       material: { type: 'string' },
       amount: { type: 'string' },
       out: { type: 'string' },
@@ -56,8 +60,16 @@ export async function run(argv: string[]): Promise<number> {
     throw new Error('--material picks a named material of the default model; use it with --model default');
   }
 
+  if (values.swatch !== undefined) {
+    for (const other of ['material', 'temperature', 'amount'] as const) {
+      if (values[other] !== undefined) throw new Error(`--swatch cannot be combined with --${other}`);
+    }
+  }
+
   const model = await loadModelArg(values.model);
   try {
+    const swatch =
+      values.swatch === undefined ? null : await loadSwatchArg(values.swatch, model, values.model);
     const grid = model.latentSize(size, size);
     let base = null;
     if (values.material !== undefined) {
@@ -72,9 +84,11 @@ export async function run(argv: string[]): Promise<number> {
     }
     const bar = new ProgressBar(count, 'sample');
     for (let i = 0; i < count; i++) {
-      const latent = base
-        ? model.similar(base, amount, seed + i)
-        : model.sample({ width: size, height: size, seed: seed + i, temperature });
+      const latent = swatch
+        ? swatch.sample({ width: size, height: size, seed: seed + i })
+        : base
+          ? model.similar(base, amount, seed + i)
+          : model.sample({ width: size, height: size, seed: seed + i, temperature });
       writePng(paths[i], await model.decode(latent));
       bar.update(i + 1);
     }
