@@ -46,3 +46,57 @@ export function cellGridRatio(image: EvalImage, stride: number): number {
   if (n === 0) return b === 0 ? 1 : Number.POSITIVE_INFINITY;
   return b / n;
 }
+
+/**
+ * The seam score of a texture decoded from a latent grid, measured against the decoder's own cell grid: the
+ * mean absolute RGB difference across the wrap seam (last column against first, last row against first)
+ * divided by the mean across the interior cell boundaries (pairs (x, x + 1) with x mod stride = stride - 1,
+ * and the same in y). The wrap of such a texture always lies on a cell boundary, so {@link seamScore} reports
+ * the decoder's cell grid there as a seam; this score is 1.0 when the wrap is like any other cell boundary.
+ * Width and height must be multiples of stride, at least 2 * stride.
+ */
+export function cellSeamScore(image: EvalImage, stride: number): number {
+  const f = toFloatRgb(image);
+  const { width: w, height: h, data } = f;
+  if (
+    !Number.isInteger(stride) ||
+    stride < 1 ||
+    w % stride !== 0 ||
+    h % stride !== 0 ||
+    w < 2 * stride ||
+    h < 2 * stride
+  ) {
+    throw new Error(
+      `cell seam score needs width and height that are multiples of stride ${stride}, at least ${2 * stride}, got ${w}x${h}`,
+    );
+  }
+  const d = (i: number, j: number) =>
+    Math.abs(data[i] - data[j]) + Math.abs(data[i + 1] - data[j + 1]) + Math.abs(data[i + 2] - data[j + 2]);
+  let seam = 0;
+  let boundary = 0;
+  let boundaryCount = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = stride - 1; x < w; x += stride) {
+      const i = (y * w + x) * 3;
+      if (x === w - 1) seam += d(i, y * w * 3);
+      else {
+        boundary += d(i, i + 3);
+        boundaryCount++;
+      }
+    }
+  }
+  for (let y = stride - 1; y < h; y += stride) {
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 3;
+      if (y === h - 1) seam += d(i, x * 3);
+      else {
+        boundary += d(i, i + w * 3);
+        boundaryCount++;
+      }
+    }
+  }
+  seam /= w + h;
+  boundary /= boundaryCount;
+  if (boundary === 0) return seam === 0 ? 1 : Number.POSITIVE_INFINITY;
+  return seam / boundary;
+}

@@ -6,7 +6,7 @@ export {
   pcaSamples,
   randomCropRows,
 } from './baselines.js';
-export { cellGridRatio } from './cellGrid.js';
+export { cellGridRatio, cellSeamScore } from './cellGrid.js';
 export { maxCrossCorrelation, type RepetitionOptions, repetitionScore } from './correlation.js';
 export { downUpBlur, gaussianBlur, laplacianPyramid } from './filters.js';
 export {

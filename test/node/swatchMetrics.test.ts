@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 
-import { cellGridRatio } from '../../src/eval/cellGrid.js';
+import { cellGridRatio, cellSeamScore } from '../../src/eval/cellGrid.js';
 import { maxCrossCorrelation, repetitionScore } from '../../src/eval/correlation.js';
 import { fft, fft2d } from '../../src/eval/fft.js';
 import type { FloatImage } from '../../src/eval/floatImage.js';
@@ -143,5 +143,17 @@ describe('cellGridRatio', () => {
     expect(cellGridRatio(grey([0, 0.5, 1, 1, 0, 0.5, 1, 1], 4, 2), 2)).toBeCloseTo(4, 12);
     expect(cellGridRatio(grey([0, 0, 1, 1, 0, 0, 1, 1], 4, 2), 2)).toBe(Number.POSITIVE_INFINITY);
     expect(() => cellGridRatio(image, 1)).toThrow(/stride must be an integer from 2/);
+  });
+});
+
+describe('cellSeamScore', () => {
+  test('a hand example with stride 2: the wrap against the interior cell boundaries', () => {
+    // 4x4 grey, rows all equal to 0, 0, 0.5, 1 (d = 3 |step|): vertical boundaries d = 0 (interior, y = 1
+    // -> 2, every x) and wrap row 3 -> 0 d = 0; horizontal: interior boundary x = 1 -> 2 d = 1.5 per row,
+    // wrap x = 3 -> 0 d = 3 per row. Seam = (4 * 3 + 4 * 0) / 8 = 1.5; interior = (4 * 1.5 + 4 * 0) / 8 = 0.75.
+    const row = [0, 0, 0.5, 1];
+    const image = grey([...row, ...row, ...row, ...row], 4, 4);
+    expect(cellSeamScore(image, 2)).toBeCloseTo(2, 12);
+    expect(() => cellSeamScore(image, 3)).toThrow(/multiples of stride 3/);
   });
 });
