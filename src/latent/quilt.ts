@@ -147,6 +147,7 @@ export function quilt(
   const usable = sources.map((src) =>
     src.wraps ? src.height * src.width : (src.height - 2 * src.margin) * (src.width - 2 * src.margin),
   );
+  const usedTables: Float64Array[] = sources.map(() => new Float64Array(0));
   let placed = 0;
   const sx = new Int32Array(sources.length);
   const sy = new Int32Array(sources.length);
@@ -170,9 +171,14 @@ export function quilt(
         (((y0 + ly + height) % height) * width + ((x0 + lx + width) % width)) | 0;
 
       let overlapCount = 0;
-      for (let ly = 0; ly < ph; ly++)
-        for (let lx = 0; lx < pw; lx++)
-          if (filled[outIndex(lx, ly)]) overlapCells[overlapCount++] = ly * pw + lx;
+      for (let ly = 0; ly < ph; ly++) {
+        for (let lx = 0; lx < pw; lx++) {
+          const o = outIndex(lx, ly);
+          if (!filled[o]) continue;
+          overlapCells[overlapCount] = ly * pw + lx;
+          overlapOut[overlapCount++] = o * channels;
+        }
+      }
 
       // Candidate draws come first and always in the same number, so keeping a block never shifts the stream.
       const draws = new Float64Array(settings.candidates * 2);
@@ -198,11 +204,21 @@ export function quilt(
         const oldEnergy = sources.map((src, s) => {
           let e = 0;
           for (let o = 0; o < overlapCount; o++) {
-            const b = overlapOut[o] * channels;
-            for (let c = 0; c < channels; c++) e += (outs[s][b + c] - src.means[c]) ** 2;
+            for (let c = 0; c < channels; c++) e += (outs[s][overlapOut[o] + c] - src.means[c]) ** 2;
           }
           return e;
         });
+        // Per source, each overlap cell's offset inside an unwrapped patch, so the inner loop only adds.
+        const offsets = sources.map((src) => {
+          const off = new Int32Array(overlapCount);
+          for (let o = 0; o < overlapCount; o++) {
+            const lx = overlapCells[o] % pw;
+            off[o] = (((overlapCells[o] - lx) / pw) * src.width + lx) * channels;
+          }
+          return off;
+        });
+        for (let s = 0; s < sources.length; s++)
+          if (settings.reuse > 0) usedTables[s] = areaTable(used[s], sources[s]);
         let best = Number.POSITIVE_INFINITY;
         const px = new Int32Array(sources.length);
         const py = new Int32Array(sources.length);
@@ -212,27 +228,39 @@ export function quilt(
             [px[s], py[s]] = position(s, draws[2 * k], draws[2 * k + 1]);
             const src = sources[s];
             const out = outs[s];
+            const data = src.data;
+            const means = src.means;
             let ssd = 0;
             let energy = 0;
-            for (let o = 0; o < overlapCount; o++) {
-              const cell = overlapCells[o];
-              const lx = cell % pw;
-              const a = srcCell(s, px[s], py[s], lx, (cell - lx) / pw);
-              const b = overlapOut[o] * channels;
-              for (let c = 0; c < channels; c++) {
-                const v = src.data[a + c];
-                const d = v - out[b + c];
-                ssd += d * d;
-                energy += (v - src.means[c]) ** 2;
+            if (src.wraps) {
+              for (let o = 0; o < overlapCount; o++) {
+                const lx = overlapCells[o] % pw;
+                const a = srcCell(s, px[s], py[s], lx, (overlapCells[o] - lx) / pw);
+                const b = overlapOut[o];
+                for (let c = 0; c < channels; c++) {
+                  const v = data[a + c];
+                  const d = v - out[b + c];
+                  ssd += d * d;
+                  energy += (v - means[c]) * (v - means[c]);
+                }
+              }
+            } else {
+              const base = (py[s] * src.width + px[s]) * channels;
+              const off = offsets[s];
+              for (let o = 0; o < overlapCount; o++) {
+                const a = base + off[o];
+                const b = overlapOut[o];
+                for (let c = 0; c < channels; c++) {
+                  const v = data[a + c];
+                  const d = v - out[b + c];
+                  ssd += d * d;
+                  energy += (v - means[c]) * (v - means[c]);
+                }
               }
             }
             error += ssd / (oldEnergy[s] + energy + 1e-12);
             if (settings.reuse > 0) {
-              let count = 0;
-              const counts = used[s];
-              for (let ly = 0; ly < ph; ly++) {
-                for (let lx = 0; lx < pw; lx++) count += counts[srcCell(s, px[s], py[s], lx, ly) / channels];
-              }
+              const count = areaSum(usedTables[s], src, px[s], py[s], pw, ph);
               error += (settings.reuse * count) / (pw * ph) / Math.max(1, placed / usable[s]);
             }
           }
@@ -257,7 +285,7 @@ export function quilt(
         let e = 0;
         for (let s = 0; s < sources.length; s++) {
           const [values, a] = valueIndex(s, lx, ly);
-          const b = outIndex(lx, ly) * channels;
+          const b = overlapOut[o];
           let es = 0;
           for (let c = 0; c < channels; c++) {
             const d = values[a + c] - outs[s][b + c];
@@ -296,7 +324,9 @@ export function quilt(
           if (filled[o] && !take[ly * pw + lx]) continue;
           if (!filled[o]) placed++;
           filled[o] = 1;
-          if (!kept) for (let s = 0; s < sources.length; s++) used[s][srcCell(s, sx[s], sy[s], lx, ly) / channels]++;
+          if (!kept) {
+            for (let s = 0; s < sources.length; s++) used[s][srcCell(s, sx[s], sy[s], lx, ly) / channels]++;
+          }
           for (let s = 0; s < sources.length; s++) {
             const [values, a] = valueIndex(s, lx, ly);
             outs[s].set(values.subarray(a, a + channels), o * channels);
@@ -319,4 +349,40 @@ export function quilt(
     }
     return rolled;
   });
+}
+
+/**
+ * Summed-area table of a source's use counts over the source doubled in both directions (so a patch that wraps
+ * is one rectangle): entry (y, x) of the (2h + 1) x (2w + 1) table sums counts of cells above and left of it.
+ */
+function areaTable(counts: Float32Array, src: QuiltSource): Float64Array {
+  const w = src.width;
+  const h = src.height;
+  const stride = 2 * w + 1;
+  const table = new Float64Array((2 * h + 1) * stride);
+  for (let y = 0; y < 2 * h; y++) {
+    let row = 0;
+    for (let x = 0; x < 2 * w; x++) {
+      row += counts[(y % h) * w + (x % w)];
+      table[(y + 1) * stride + x + 1] = table[y * stride + x + 1] + row;
+    }
+  }
+  return table;
+}
+
+/** Sum of use counts over the pw x ph patch at (px, py) of a source, from its areaTable. */
+function areaSum(
+  table: Float64Array,
+  src: QuiltSource,
+  px: number,
+  py: number,
+  pw: number,
+  ph: number,
+): number {
+  const stride = 2 * src.width + 1;
+  const x1 = px + pw;
+  const y1 = py + ph;
+  return (
+    table[y1 * stride + x1] - table[py * stride + x1] - table[y1 * stride + px] + table[py * stride + px]
+  );
 }

@@ -18,7 +18,7 @@ import {
 export const MIN_SWATCH_IMAGE_SIZE = 64;
 /** Default patch side in pixels; divided by the stride for the side in latent cells. */
 const DEFAULT_PATCH_PIXELS = 128;
-const DEFAULT_CANDIDATES = 32;
+const DEFAULT_CANDIDATES = 256;
 const MAX_SEED = 0xffffffff;
 /**
  * Weight of quilting's reuse penalty (see QuiltSettings.reuse): without it the best-fitting region of an
@@ -45,7 +45,7 @@ export interface SwatchOptions {
    * 16 cells for stride 8).
    */
   patchSize?: number;
-  /** Random candidate patches tried per block; more fit better and vary less (default: 32). */
+  /** Random candidate patches tried per block; more fit better and vary less (default: 256). */
   candidates?: number;
   /** A short name saved with the swatch, 1 to 64 characters (default: null). */
   name?: string | null;

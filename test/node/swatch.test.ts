@@ -124,7 +124,7 @@ describe('Swatch.fromImage', () => {
     });
     expect(s.model.name).toBe('tiny');
     expect(s.source).toEqual({ width: 96, height: 96 });
-    expect(s.synthesis).toEqual({ method: 'quilt', patchSize: 32, candidates: 32 });
+    expect(s.synthesis).toEqual({ method: 'quilt', patchSize: 32, candidates: 256 });
   });
 
   test('takes any size from 64 px, centre-cropped to the stride', async () => {
@@ -213,9 +213,9 @@ describe('similar', () => {
     for (let i = 1; i < kept.length; i++) expect(kept[i]).toBeLessThan(kept[i - 1]);
     expect(kept[0]).toBeCloseTo(1, 10);
     expect(kept[5]).toBeLessThan(0.3);
-    // Roughly linear: at 0.5 about half of the start survives.
-    expect(correlation(start, swatch.similar(start, 0.5, 5))).toBeGreaterThan(0.3);
-    expect(correlation(start, swatch.similar(start, 0.5, 5))).toBeLessThan(0.75);
+    // Halfway, about half of the start survives (a bit more: kept blocks keep their overlaps).
+    expect(kept[2] + kept[3]).toBeGreaterThan(0.6);
+    expect(kept[2] + kept[3]).toBeLessThan(1.7);
   });
 
   test('keeps a seamless grid and validates its input', () => {
