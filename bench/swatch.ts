@@ -46,6 +46,7 @@ const { values } = parseArgs({
     method: { type: 'string', default: 'quilt' },
     'no-1024': { type: 'boolean', default: false },
     look: { type: 'string' },
+    tileable: { type: 'boolean', default: false },
     results: { type: 'boolean', default: false },
   },
 });
@@ -122,6 +123,7 @@ const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const f2 = (v: number) => v.toFixed(2);
 const rows: (string | number)[][] = [];
 const options = {
+  tileable: values.tileable,
   ...(values.patch ? { patchSize: Number(values.patch) } : {}),
   ...(values.candidates ? { candidates: Number(values.candidates) } : {}),
 };
@@ -138,12 +140,14 @@ for (const path of values.images?.split(',') ?? []) {
   const sampleMs = performance.now() - t1024;
   const reference = SwdReference.fromExemplar(toFloatRgb(photo), swd);
 
-  const half = photo.width / 2;
+  // Windows of 256 px, or half the photo (a multiple of the stride) for small photos.
+  const side = Math.min(photo.width, photo.height);
+  const half = Math.min(256, Math.floor(side / 2 / model.stride) * model.stride);
   const quadrants = [
     crop(photo, 0, 0, half),
-    crop(photo, half, 0, half),
-    crop(photo, 0, half, half),
-    crop(photo, half, half, half),
+    crop(photo, side - half, 0, half),
+    crop(photo, 0, side - half, half),
+    crop(photo, side - half, side - half, half),
   ];
   const photoCc = mean([
     maxCrossCorrelation(quadrants[0], quadrants[3]),
@@ -153,9 +157,16 @@ for (const path of values.images?.split(',') ?? []) {
   const reconSwd: number[] = [];
   for (const q of quadrants) reconSwd.push(reference.normalised(await model.decode(await model.encode(q))));
 
-  const s256 = [await model.decode(sample(swatch, 256, 1)), await model.decode(sample(swatch, 256, 2))];
+  const s256 = [await model.decode(sample(swatch, half, 1)), await model.decode(sample(swatch, half, 2))];
+  // similar() ramp: largest cross-correlation of a varied sample with its start, per amount.
+  const startGrid = sample(swatch, 256, 1);
+  const startImage = await model.decode(startGrid);
+  const ramp: string[] = [];
+  for (const amount of [0.25, 0.5, 0.75, 1]) {
+    ramp.push(f2(maxCrossCorrelation(startImage, await model.decode(swatch.similar(startGrid, amount, 9)))));
+  }
   const s512 = [await model.decode(sample(swatch, 512, 1)), await model.decode(sample(swatch, 512, 2))];
-  const sampleSwd = s512.flatMap((s) => windows(s, 256)).map((w) => reference.normalised(w));
+  const sampleSwd = s512.flatMap((s) => windows(s, half)).map((w) => reference.normalised(w));
   const cellSeam = (images: PixelImage[]) => f2(mean(images.map((i) => cellSeamScore(i, model.stride))));
   let seam1024 = Number.NaN;
   let cellSeam1024 = 'NaN';
@@ -180,6 +191,7 @@ for (const path of values.images?.split(',') ?? []) {
     f2(cc1024),
     `${f2(mean(sampleSwd))} / ${f2(mean(reconSwd))} = ${f2(ratio)}`,
     f2(mean(s512.map((s) => cellGridRatio(s, model.stride)))),
+    ramp.join(' '),
     Math.round(swatchMs),
     Math.round(sampleMs),
   ]);
@@ -202,12 +214,13 @@ const table = markdownTable(
     'same 1024',
     'SWD 256-px windows / reconstruction = ratio',
     'cell grid 512',
+    'similar 0.25 / 0.5 / 0.75 / 1',
     'swatch ms',
     '1024 latent ms',
   ],
   rows,
 );
-const settings = `method ${method}${values.patch ? `, patch ${values.patch}` : ''}${values.candidates ? `, candidates ${values.candidates}` : ''}`;
+const settings = `method ${method}${values.tileable ? ', tileable exemplars' : ''}${values.patch ? `, patch ${values.patch}` : ''}${values.candidates ? `, candidates ${values.candidates}` : ''}`;
 const markdown = `### Swatch synthesis (${settings})\n\n${table}\n\n${machineLine()}; \`npx tsx bench/swatch.ts\`\n`;
 process.stdout.write(markdown);
 if (values.results) writeResultsSection('swatch', markdown);
