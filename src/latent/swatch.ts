@@ -238,9 +238,10 @@ export class Swatch {
   /**
    * A variation of `latent` (a grid of this swatch's channels, any size a texture may have): amount 0 returns
    * it unchanged, 1 returns `sample` of its size with `seed`; in between, a seeded random share `amount` of its
-   * blocks is quilted anew from the exemplar, joined to the kept blocks along minimum-error cuts, so larger
-   * amounts change more of the layout (the kept share, and with it the correlation with the start, falls
-   * about linearly). The changed blocks for a smaller amount are always among those for a larger one.
+   * quilting blocks (rounded to whole blocks) is quilted anew from the exemplar, joined to the kept blocks along
+   * minimum-error cuts, so larger amounts change more of the layout (the kept share, and with it the
+   * correlation with the start, falls about linearly). The changed blocks for a smaller amount are always among
+   * those for a larger one.
    */
   similar(latent: LatentGrid, amount: number, seed = 0): LatentGrid {
     validateLatent(latent, this.latent.channels);
@@ -255,14 +256,19 @@ export class Swatch {
     if (amount === 0) return { ...latent, data: latent.data.slice() };
     const patchSize = this._patchSize();
     const blocks = quiltBlockCount(height, width, patchSize);
+    // The round(amount * blocks) blocks of lowest seeded priority are quilted anew: a smaller amount's blocks
+    // are among a larger one's, and even a 256-px texture of 9 blocks changes in steady steps.
     const priorities = blockPriorities(blocks, seed);
+    const order = Array.from(priorities.keys()).sort((a, b) => priorities[a] - priorities[b] || a - b);
+    const changed = new Uint8Array(blocks);
+    for (let k = 0; k < Math.round(amount * blocks); k++) changed[order[k]] = 1;
     const [data] = quilt(
       [this._quiltSource],
       height,
       width,
       { patchSize, candidates: this.synthesis.candidates, reuse: REUSE },
       new SeededRandom(seed),
-      { grids: [latent.data], keeps: (block) => priorities[block] >= amount },
+      { grids: [latent.data], keeps: (block) => changed[block] === 0 },
     );
     return { data, height, width, channels: latent.channels };
   }
