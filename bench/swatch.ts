@@ -4,7 +4,8 @@
  *  - seam score of samples at 256, 512 and 1024 px (target <= 1.1), and the cell seam score (the wrap against
  *    the decoder's other cell boundaries, where seamScore also counts the decoder's cell grid);
  *  - repetition (largest autocorrelation at shifts >= 16 px) of a 1024-px sample vs. the photo (target: photo
- *    + 0.1);
+ *    + 0.1) and vs. the model's reconstruction of the whole photo (the decoder's blur alone raises it), and
+ *    the same at shifts >= 64 px, where a repeated piece would show;
  *  - diversity: largest cross-correlation of two 256-px samples (seeds 1, 2) vs. two disjoint 256-px crops of
  *    the photo (opposite quadrants; target: crops + 0.15);
  *  - realism: normalised SWD of 256-px windows of two 512-px samples vs. the model's reconstruction of the four
@@ -154,6 +155,9 @@ for (const path of values.images?.split(',') ?? []) {
     maxCrossCorrelation(quadrants[1], quadrants[2]),
   ]);
   const photoRep = repetitionScore(photo);
+  const photoRep64 =
+    Math.min(photo.width, photo.height) >= 128 ? repetitionScore(photo, { minShift: 64 }) : Number.NaN;
+  const reconRep = repetitionScore(await model.decode(swatch.latent));
   const reconSwd: number[] = [];
   for (const q of quadrants) reconSwd.push(reference.normalised(await model.decode(await model.encode(q))));
 
@@ -171,13 +175,15 @@ for (const path of values.images?.split(',') ?? []) {
   let seam1024 = Number.NaN;
   let cellSeam1024 = 'NaN';
   let rep1024 = Number.NaN;
+  let rep64 = Number.NaN;
   let cc1024 = Number.NaN;
   let big: PixelImage | null = null;
   if (!values['no-1024']) {
     big = await model.decode(grid1024);
     const big2 = await model.decode(sample(swatch, 1024, 2));
-    seam1024 = seamScore(big);
-    cellSeam1024 = cellSeam([big]);
+    seam1024 = mean([seamScore(big), seamScore(big2)]);
+    cellSeam1024 = cellSeam([big, big2]);
+    rep64 = repetitionScore(big, { minShift: 64 });
     rep1024 = repetitionScore(big);
     cc1024 = maxCrossCorrelation(big, big2);
   }
@@ -186,7 +192,8 @@ for (const path of values.images?.split(',') ?? []) {
     name,
     `${f2(mean(s256.map(seamScore)))} / ${f2(mean(s512.map(seamScore)))} / ${f2(seam1024)}`,
     `${cellSeam(s256)} / ${cellSeam(s512)} / ${cellSeam1024}`,
-    `${f2(rep1024)} / ${f2(photoRep)}`,
+    `${f2(rep1024)} / ${f2(reconRep)} / ${f2(photoRep)}`,
+    `${f2(rep64)} / ${f2(photoRep64)}`,
     `${f2(maxCrossCorrelation(s256[0], s256[1]))} / ${f2(photoCc)}`,
     f2(cc1024),
     `${f2(mean(sampleSwd))} / ${f2(mean(reconSwd))} = ${f2(ratio)}`,
@@ -209,7 +216,8 @@ const table = markdownTable(
     'photo',
     'seam 256 / 512 / 1024',
     'cell seam 256 / 512 / 1024',
-    'repeat 1024 / photo',
+    'repeat 1024 / reconstruction / photo',
+    'repeat >= 64 px: 1024 / photo',
     'same 256 (seeds 1, 2) / disjoint crops',
     'same 1024',
     'SWD 256-px windows / reconstruction = ratio',
