@@ -1,20 +1,23 @@
 import type { SeededRandom } from './random.js';
 
 /**
- * Image quilting (Efros and Freeman, SIGGRAPH 2001) of latent grids on a torus: the output is cut into a grid
+ * Image quilting (Efros and Freeman, SIGGRAPH 2001) of latent grids on a torus. The output is cut into a grid
  * of blocks; each block's patch, `overlap` cells wider than the block, is the best of `candidates` random
- * patches of the source by normalised squared difference where it overlaps what is already placed, and joins its
- * neighbours along minimum-error paths through the overlaps (dynamic programming), never by blending. Every
- * index wraps around the output, so the last block of a row cuts into the first one and the result is tileable
- * by construction; the finished grid is rolled by half a block so the wrap seam falls inside a block rather
+ * patches of the source, and joins its neighbours along minimum-error paths through the overlaps (dynamic
+ * programming), never by blending. A candidate's score is its squared difference from what is already placed
+ * in the overlap, divided by the energy of both sides (plain squared difference prefers flat, low-contrast
+ * patches, which fit anything and wash a material out), plus a penalty for source cells already used more than
+ * their share (without it the region that fits itself best takes over the whole texture).
+ *
+ * Every index wraps around the output, so the last block of a row cuts into the first one and the result is
+ * tileable by construction; the finished grid is rolled by half a block so the wrap lies inside a block rather
  * than on a cut. Plain arithmetic on typed arrays and SeededRandom's integer stream: the same inputs give
  * bit-identical grids on every platform and tfjs backend.
  *
  * Several sources quilted together share one layout: each candidate is one relative position (u, v) in [0, 1)^2
- * used in every source, its error is the sum of the sources' errors (each scaled by `scale`), and the cuts are
- * shared. That is what makes morphs between two swatches line up.
+ * used in every source, its score is the sum of the sources' scores, and the cuts follow the sum of their
+ * squared differences (each scaled by `scale`). That is what makes morphs between two swatches line up.
  */
-
 /** One latent grid that patches are cut from. */
 export interface QuiltSource {
   readonly data: Float32Array;
