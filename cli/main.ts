@@ -5,6 +5,7 @@ const commands: Record<
 > = {
   train: { summary: 'train a model on exemplar images (PNG/JPEG)', load: () => import('./train.js') },
   bake: { summary: 'bake an atlas of variations to PNG + manifest', load: () => import('./bake.js') },
+  swatch: { summary: 'make a swatch (a material) from one image', load: () => import('./swatch.js') },
   sample: { summary: 'decode textures from a model to PNG', load: () => import('./sample.js') },
   encode: { summary: 'encode images to latent files', load: () => import('./encode.js') },
   eval: { summary: 'measure reconstruction, realism and tileability', load: () => import('./eval.js') },

@@ -6,6 +6,7 @@ import { loadPretrainedLatents, materialLatent } from '../src/model/pretrained/p
 import { writePng } from '../src/node/png.js';
 import { checkWritable, integer, loadModelArg, number, seedOption } from './args.js';
 import { ProgressBar } from './progress.js';
+import { loadSwatchArg } from './swatchArg.js';
 
 const help = `usage: babylon-vae-textures sample --out <prefix> [options]
 
@@ -18,6 +19,8 @@ options:
   --size <px>            texture side, a multiple of the stride (default: 256)
   --seed <n>             seed of the first texture, 0..4294967295 (default: 0)
   --temperature <t>      prior standard deviation (default: 1)
+  --swatch <file|name>   new textures of a swatch (seed + i each), from a file written by 'swatch --out', or
+                         a swatch name of the default model
   --material <name>      start from a named material of the default model (e.g. bricks)
   --amount <a>           variation amount for --material, 0..1 (default: 0.3)
   --out <prefix>         output path without extension (required)
@@ -33,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
       size: { type: 'string' },
       seed: { type: 'string' },
       temperature: { type: 'string' },
+      swatch: { type: 'string' },
       material: { type: 'string' },
       amount: { type: 'string' },
       out: { type: 'string' },
@@ -56,6 +60,12 @@ export async function run(argv: string[]): Promise<number> {
     throw new Error('--material picks a named material of the default model; use it with --model default');
   }
 
+  if (values.swatch !== undefined) {
+    for (const other of ['material', 'temperature', 'amount'] as const) {
+      if (values[other] !== undefined) throw new Error(`--swatch cannot be combined with --${other}`);
+    }
+  }
+
   // A named material is looked up before the model is loaded: an unknown name costs nothing.
   const named =
     values.material === undefined
@@ -63,13 +73,17 @@ export async function run(argv: string[]): Promise<number> {
       : materialLatent(await loadPretrainedLatents('default'), values.material);
   const model = await loadModelArg(values.model);
   try {
+    const swatch =
+      values.swatch === undefined ? null : await loadSwatchArg(values.swatch, model, values.model);
     const grid = model.latentSize(size, size);
     const base = named ? resizeLatent(named, grid.height, grid.width) : null;
     const bar = new ProgressBar(count, 'sample');
     for (let i = 0; i < count; i++) {
-      const latent = base
-        ? model.similar(base, amount, offsetSeed(seed, i))
-        : model.sample({ width: size, height: size, seed: offsetSeed(seed, i), temperature });
+      const latent = swatch
+        ? swatch.sample({ width: size, height: size, seed: offsetSeed(seed, i) })
+        : base
+          ? model.similar(base, amount, offsetSeed(seed, i))
+          : model.sample({ width: size, height: size, seed: offsetSeed(seed, i), temperature });
       writePng(paths[i], await model.decode(latent));
       bar.update(i + 1);
     }

@@ -6,6 +6,8 @@ export {
   pcaSamples,
   randomCropRows,
 } from './baselines.js';
+export { cellGridRatio, cellSeamScore } from './cellGrid.js';
+export { maxCrossCorrelation, type RepetitionOptions, repetitionScore } from './correlation.js';
 export { downUpBlur, gaussianBlur, laplacianPyramid } from './filters.js';
 export {
   cropImage,

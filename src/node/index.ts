@@ -8,4 +8,5 @@ export {
 export { readExemplarFile } from './exemplarFiles.js';
 export { fileSystemHandler } from './fileHandler.js';
 export { encodePng, type PixelImage, readPng, writePng } from './png.js';
+export { readSwatchFile, writeSwatchFile } from './swatchFiles.js';
 export { useWasmBackend } from './wasmBackend.js';
