@@ -14,7 +14,7 @@
  *    of three after a warm-up).
  * --method spectral swaps the synthesis for random-phase noise of the same latent grid (for comparison only).
  *
- * npx tsx bench/swatch.ts [--images a.png,b.png] [--patch 16] [--candidates 64] [--method quilt|spectral]
+ * npx tsx bench/swatch.ts [--model default|DIR] [--images a.png,b.png] [--patch 16] [--candidates 64] [--method quilt|spectral]
  *   [--no-1024] [--look /tmp/swatch-look] [--results]
  */
 import { mkdirSync } from 'node:fs';
@@ -32,12 +32,15 @@ import { SeededRandom } from '../src/latent/random.js';
 import { Swatch } from '../src/latent/swatch.js';
 import type { PixelImage } from '../src/model/pixelImage.js';
 import { loadPretrained } from '../src/model/pretrained/pretrained.js';
+import { TextureVae } from '../src/model/textureVae.js';
+import { fileSystemHandler } from '../src/node/fileHandler.js';
 import { readPng, writePng } from '../src/node/png.js';
 import { useWasmBackend } from '../src/node/wasmBackend.js';
 import { machineLine, markdownTable, writeResultsSection } from './results.js';
 
 const { values } = parseArgs({
   options: {
+    model: { type: 'string', default: 'default' },
     images: {
       type: 'string',
       default:
@@ -57,7 +60,10 @@ if (method !== 'quilt' && method !== 'spectral')
   throw new Error(`--method must be quilt or spectral, got ${method}`);
 
 await useWasmBackend();
-const model = await loadPretrained('default');
+const model =
+  values.model === 'default'
+    ? await loadPretrained('default')
+    : await TextureVae.load(fileSystemHandler(values.model));
 const swd = { patches: 4096, directions: 128, referenceCrops: 4, projection: 'tfjs' as const };
 
 function crop(image: PixelImage, x: number, y: number, size: number): PixelImage {
@@ -244,7 +250,7 @@ const table = markdownTable(
   rows,
 );
 const settings = `method ${method}${values.tileable ? ', tileable exemplars' : ''}${values.patch ? `, patch ${values.patch}` : ''}${values.candidates ? `, candidates ${values.candidates}` : ''}`;
-const markdown = `### Swatch synthesis (${settings})\n\n${table}\n\n${machineLine()}; \`npx tsx bench/swatch.ts\`\n`;
+const markdown = `### Swatch synthesis (${settings})\n\n${table}\n\n${machineLine()}; \`npx tsx bench/swatch.ts --model ${values.model}\`\n`;
 process.stdout.write(markdown);
 if (values.results) writeResultsSection('swatch', markdown);
 model.dispose();
