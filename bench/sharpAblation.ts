@@ -1,0 +1,307 @@
+/**
+ * Ablation of the decoder's sharpness recipe at equal training time, on held-out crops of the 17 photos.
+ *
+ * Every variant trains on the left 384 columns of each photo in assets/textures, starting from the embedded
+ * model's weights (`--from default`, the default: fine-tuning shows where a recipe leads within minutes on a CPU,
+ * where training from scratch would need hours per variant) or from fresh weights (`--from scratch`), and is
+ * evaluated on 128x128 crops of the right 128 columns, which the variants' training never sees (the embedded model
+ * it starts from did see them): reconstruction PSNR
+ * (encode -> decode of the posterior mean), normalised SWD (1.0 = as close as a real crop of the held-out strip)
+ * and the cell-grid ratio (mean neighbour difference across latent-cell boundaries / elsewhere; a photo: about
+ * 1.005). The variants train in one process, one step each in turn, and each is charged only the time of its own
+ * steps, so a busy machine slows them all alike.
+ *
+ *   npx tsx bench/sharpAblation.ts [--minutes 6] [--variants a,b,...] [--batch-size 8] [--lr 0.001] [--dry-run]
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { type FloatImage, psnr, SwdReference, toFloatRgb } from '../src/eval/index.js';
+import type { PixelLoss } from '../src/model/loss.js';
+import type { PixelImage } from '../src/model/pixelImage.js';
+import { loadPretrained } from '../src/model/pretrained/pretrained.js';
+import { TextureVae } from '../src/model/textureVae.js';
+import type { TextureVaeConfig } from '../src/model/textureVaeConfig.js';
+import { trainTextureVae } from '../src/model/train.js';
+import { readPng } from '../src/node/png.js';
+import { useWasmBackend } from '../src/node/wasmBackend.js';
+import { machineLine, markdownTable, writeResultsSection } from './results.js';
+
+interface Variant {
+  readonly id: string;
+  readonly what: string;
+  readonly config: Partial<TextureVaeConfig>;
+  readonly pixelLoss: PixelLoss;
+  readonly patchWeight: number;
+}
+
+const VARIANTS: readonly Variant[] = [
+  {
+    id: 'old',
+    what: 'nearest upsampling, MSE (the first embedded recipe)',
+    config: { upsample: 'nearest' },
+    pixelLoss: 'mse',
+    patchWeight: 0,
+  },
+  { id: 'bilinear', what: 'bilinear upsampling, MSE', config: { upsample: 'bilinear' }, pixelLoss: 'mse', patchWeight: 0 },
+  { id: 'l1', what: 'bilinear, Charbonnier (L1)', config: { upsample: 'bilinear' }, pixelLoss: 'charbonnier', patchWeight: 0 },
+  {
+    id: 'swd30',
+    what: 'bilinear, Charbonnier + patch SWD x30',
+    config: { upsample: 'bilinear' },
+    pixelLoss: 'charbonnier',
+    patchWeight: 30,
+  },
+  {
+    id: 'swd100',
+    what: 'bilinear, Charbonnier + patch SWD x100',
+    config: { upsample: 'bilinear' },
+    pixelLoss: 'charbonnier',
+    patchWeight: 100,
+  },
+  {
+    id: 'swd300',
+    what: 'bilinear, Charbonnier + patch SWD x300',
+    config: { upsample: 'bilinear' },
+    pixelLoss: 'charbonnier',
+    patchWeight: 300,
+  },
+  {
+    id: 'swd30-lowkl',
+    what: 'bilinear, Charbonnier + patch SWD x30, beta 0.001',
+    config: { upsample: 'bilinear', beta: 0.001 },
+    pixelLoss: 'charbonnier',
+    patchWeight: 30,
+  },
+];
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '6' },
+    variants: { type: 'string', default: VARIANTS.map((v) => v.id).join(',') },
+    'batch-size': { type: 'string', default: '8' },
+    lr: { type: 'string', default: '0.001' },
+    'dry-run': { type: 'boolean', default: false },
+    from: { type: 'string', default: 'default' },
+  },
+});
+const budgetMs = Number(values.minutes) * 60_000;
+const batchSize = Number(values['batch-size']);
+const learningRate = Number(values.lr);
+const chosen = values.variants.split(',').map((id) => {
+  const v = VARIANTS.find((x) => x.id === id);
+  if (!v) throw new Error(`unknown variant '${id}'; known: ${VARIANTS.map((x) => x.id).join(', ')}`);
+  return v;
+});
+
+const texturesDir = fileURLToPath(new URL('../assets/textures/', import.meta.url));
+const files = readdirSync(texturesDir)
+  .filter((f) => f.endsWith('.png'))
+  .sort();
+const CROP = 128;
+
+function columns(source: PixelImage, from: number, to: number): PixelImage {
+  const width = to - from;
+  const data = new Uint8Array(width * source.height * 3);
+  for (let y = 0; y < source.height; y++) {
+    data.set(source.data.subarray((y * source.width + from) * 3, (y * source.width + to) * 3), y * width * 3);
+  }
+  return { data, width, height: source.height, channels: 3 };
+}
+
+function rows(source: PixelImage, from: number, to: number): PixelImage {
+  return {
+    data: source.data.slice(from * source.width * 3, to * source.width * 3),
+    width: source.width,
+    height: to - from,
+    channels: 3,
+  };
+}
+
+/** Mean neighbour difference (RGB) across latent-cell boundaries divided by the mean elsewhere. */
+function cellGridRatio(image: FloatImage, stride: number): number {
+  const { data, width, height } = image;
+  let across = 0;
+  let nAcross = 0;
+  let inside = 0;
+  let nInside = 0;
+  const add = (d: number, boundary: boolean) => {
+    if (boundary) {
+      across += d;
+      nAcross++;
+    } else {
+      inside += d;
+      nInside++;
+    }
+  };
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      if (x + 1 < width) {
+        const j = i + 3;
+        add(
+          Math.abs(data[i] - data[j]) +
+            Math.abs(data[i + 1] - data[j + 1]) +
+            Math.abs(data[i + 2] - data[j + 2]),
+          x % stride === stride - 1,
+        );
+      }
+      if (y + 1 < height) {
+        const j = i + width * 3;
+        add(
+          Math.abs(data[i] - data[j]) +
+            Math.abs(data[i + 1] - data[j + 1]) +
+            Math.abs(data[i + 2] - data[j + 2]),
+          y % stride === stride - 1,
+        );
+      }
+    }
+  }
+  return across / nAcross / (inside / nInside);
+}
+
+const t0 = Date.now();
+await useWasmBackend();
+
+const photos = files.map((f) => readPng(join(texturesDir, f)));
+const split = photos[0].width - CROP;
+const trainParts = photos.map((p) => columns(p, 0, split));
+const heldOut = photos.map((p) => columns(p, split, p.width));
+// One reference per held-out strip, shared by every variant (the eval command's settings).
+const references = heldOut.map((strip) =>
+  SwdReference.fromExemplar(strip, { patches: 4096, directions: 128, referenceCrops: 4, projection: 'tfjs' }),
+);
+process.stdout.write(`references ready after ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+
+interface Run {
+  readonly variant: Variant;
+  readonly vae: TextureVae;
+  spentMs: number;
+  steps: number;
+  readonly abort: AbortController;
+}
+
+// 'default': every variant starts from the embedded model's weights (fine-tuning, the affordable way to compare
+// recipes on 2 cores); 'scratch': from fresh weights.
+const base = values.from === 'default' ? await loadPretrained() : null;
+function startingModel(variant: Variant): TextureVae {
+  if (!base) return TextureVae.create(variant.config, { seed: 1 });
+  const vae = TextureVae.create({ ...base.config, ...variant.config }, { seed: 1 });
+  const weights = base.getWeights();
+  vae.setWeights(weights);
+  for (const w of weights) w.dispose();
+  return vae;
+}
+
+const runs: Run[] = chosen.map((variant) => ({
+  variant,
+  vae: startingModel(variant),
+  spentMs: 0,
+  steps: 0,
+  abort: new AbortController(),
+}));
+
+const started = Date.now();
+await Promise.all(
+  runs.map((run) =>
+    trainTextureVae(run.vae, trainParts, {
+      steps: 1_000_000,
+      batchSize,
+      pixelLoss: run.variant.pixelLoss,
+      patchWeight: run.variant.patchWeight,
+      learningRate,
+      warmupSteps: 200,
+      seed: 1,
+      signal: run.abort.signal,
+      scope: <T>(work: () => T): T => {
+        const t0 = performance.now();
+        try {
+          return work();
+        } finally {
+          run.spentMs += performance.now() - t0;
+        }
+      },
+      onProgress: (p) => {
+        run.steps = p.step;
+        if (run.spentMs >= budgetMs) run.abort.abort();
+        if (p.step % 50 === 0) {
+          process.stdout.write(
+            `${run.variant.id}: step ${p.step}, ${(run.spentMs / 1000).toFixed(0)} s, PSNR ${(-10 * Math.log10(p.reconstruction)).toFixed(2)} dB\n`,
+          );
+        }
+      },
+    }),
+  ),
+);
+const wallMinutes = (Date.now() - started) / 60_000;
+
+const table: (string | number)[][] = [];
+const evaluated: { id: string; what: string; steps: number; spentMs: number; vae: TextureVae }[] = [
+  ...(base
+    ? [
+        {
+          id: 'shipped',
+          what: 'the embedded model as shipped (no further training)',
+          steps: 0,
+          spentMs: 0,
+          vae: base,
+        },
+      ]
+    : []),
+  ...runs.map((r) => ({
+    id: r.variant.id,
+    what: r.variant.what,
+    steps: r.steps,
+    spentMs: r.spentMs,
+    vae: r.vae,
+  })),
+];
+for (const run of evaluated) {
+  const psnrs: number[] = [];
+  const swds: number[] = [];
+  const grids: number[] = [];
+  for (const [index, strip] of heldOut.entries()) {
+    for (let y = 0; y + CROP <= strip.height; y += CROP) {
+      const crop = rows(strip, y, y + CROP);
+      const decoded = await run.vae.decode(await run.vae.encode(crop));
+      psnrs.push(psnr(decoded, crop));
+      swds.push(references[index].normalised(decoded));
+      grids.push(cellGridRatio(toFloatRgb(decoded), run.vae.stride));
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const line = [
+    run.id,
+    run.what,
+    run.steps,
+    (run.spentMs / 60_000).toFixed(1),
+    mean(psnrs).toFixed(2),
+    mean(swds).toFixed(2),
+    `${Math.min(...swds).toFixed(2)}-${Math.max(...swds).toFixed(2)}`,
+    mean(grids).toFixed(3),
+  ];
+  process.stdout.write(`${line.join(' | ')}\n`);
+  table.push(line);
+  run.vae.dispose();
+}
+
+const markdown = `## Sharp decoder ablation (equal training time, held-out crops of the 17 photos)
+
+Each variant trains ${base ? 'from the embedded model' : 'from scratch'} on the left ${split} columns of the 17 photos (batch
+${batchSize}, 64x64 patches, Adam lr ${learningRate}, KL warm-up 200 steps, seed 1) for ${values.minutes} minutes of
+its own step time; all variants train in one process, a step each in turn (${wallMinutes.toFixed(0)} min wall
+time). Evaluated on the ${heldOut.length * (heldOut[0].height / CROP)} 128x128 crops of the right ${CROP} columns,
+which the variants' training never sees${base ? ' (the embedded model they start from was trained on whole photos)' : ''}: PSNR of encode -> decode, normalised SWD against the held-out strip (1.0 = a real crop),
+cell-grid ratio (a photo: about 1.005).
+
+${markdownTable(
+  ['variant', 'recipe', 'steps', 'minutes', 'PSNR (dB)', 'norm. SWD', 'SWD range', 'cell grid'],
+  table,
+)}
+
+${machineLine()}, WASM backend, 2 cores shared with other jobs.
+Command: \`npx tsx bench/sharpAblation.ts --minutes ${values.minutes} --from ${values.from} --variants ${values.variants} --lr ${values.lr}\``;
+if (!values['dry-run']) writeResultsSection('sharpAblation', markdown);
+process.stdout.write(`${markdown}\n`);
