@@ -258,6 +258,7 @@ export async function trainTextureVae(
       try {
         if (!withGrads) {
           const terms = vae.lossTensors(patches, lossOptions);
+          terms.patch.dispose();
           return { scalars: [terms.total, terms.reconstruction, terms.kl], grads: null };
         }
         const result = variableGrads(() => {

@@ -149,7 +149,7 @@ describe('names are own keys only', () => {
     for (const name of ['__proto__', 'constructor', 'toString']) {
       const { result, stderr } = await captured(() => main([name]));
       expect(result).toBe(2);
-      expect(stderr).toContain(`unknown command "${name}"; allowed: train, bake, sample, encode, eval`);
+      expect(stderr).toContain(`unknown command "${name}"; allowed: train, bake, swatch, sample, encode, eval`);
       await expect(sample(['--material', name, '--out', join(temp, 'never')])).rejects.toThrow(
         `unknown material '${name}'; allowed: `,
       );
