@@ -44,8 +44,11 @@ export default defineConfig({
       ...(wantsBrowser
         ? [
             {
-              // One pre-bundled copy of tfjs up front: a mid-run re-bundle would give tfjs-layers its own tfjs-core.
+              // Every dependency pre-bundled up front: a mid-run re-bundle would give tfjs-layers its own tfjs-core,
+              // and invalidates the chunks of Babylon's lazily imported shaders that pages already hold. The
+              // crawl of every browser test finds the package's `@babylonjs/core/...` deep imports.
               optimizeDeps: {
+                entries: ['test/browser/**/*.test.ts'],
                 include: [
                   '@tensorflow/tfjs-core',
                   '@tensorflow/tfjs-layers',
