@@ -61,7 +61,7 @@ describe('samples gallery', () => {
   test('material: lit objects render textured; resample changes them', async () => {
     const { sample, first } = await openStill('material', 'still&size=128');
     const { page } = sample;
-    expect(await sampleState(page)).toMatchObject({ material: 'bricks' });
+    expect(await sampleState(page)).toMatchObject({ swatch: 'bricks' });
     await clickGui(page, 'resample');
     await idle(page);
     expect(await sampleState(page)).toMatchObject({ seed: 1, crossFade: 1 });

@@ -60,7 +60,8 @@ describe('the package on deep Babylon imports', () => {
     try {
       const box = CreateBox('box', { size: 1 }, scene);
       for (const type of ['standard', 'pbr'] as const) {
-        const material = vae.createVaeMaterial(scene, { model, size: 16, type, seed: 2 });
+        const swatch = vae.Swatch.fromLatent(model, model.sample({ width: 64, height: 64, seed: 3 }));
+        const material = vae.createVaeMaterial(scene, { model, swatch, size: 16, type, seed: 2 });
         box.material = material;
         const plugin = vae.VaeMaterialPlugin.get(material);
         expect(plugin?.getClassName()).toBe('VaeMaterialPlugin');
