@@ -20,7 +20,7 @@ import { lerpLatent } from '../latent/latentOps.js';
 import { checkSeed, offsetSeed } from '../latent/random.js';
 import { Swatch } from '../latent/swatch.js';
 import type { TextureVae } from '../model/textureVae.js';
-import { getVaeModel } from '../textures/vaeModelRegistry.js';
+import { getVaeModel, getVaeSwatch, registeredSwatchName } from '../textures/vaeModelRegistry.js';
 import { VaeProceduralTexture, type VaeProceduralTextureOptions } from '../textures/vaeProceduralTexture.js';
 import { HeightNormalTexture } from './heightNormalTexture.js';
 import { type LatentAnimation, LatentAnimator } from './latentAnimator.js';
@@ -774,8 +774,11 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     o.isEnabled = this._isEnabled;
     if (this._textures && this._sourceOptions) {
       const latent = this._shownLatent ?? (this._latent as LatentGrid);
+      // A registered swatch is stored by name (registerVaeSwatches), so parse binds the material to it again.
+      const swatch = this._swatch ? registeredSwatchName(this._modelId, this._swatch) : null;
       o.vae = {
         modelId: this._modelId,
+        ...(swatch !== null ? { swatch } : {}),
         size: this._sourceOptions.size,
         seed: this._sourceOptions.seed,
         normalStrength: this._sourceOptions.normalStrength,
@@ -806,6 +809,20 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
           `no TextureVae registered under '${vae.modelId}': call registerVaeModel('${vae.modelId}', model) before loading`,
         );
       }
+      let swatch: Swatch | undefined;
+      if (vae.swatch !== undefined) {
+        if (typeof vae.swatch !== 'string') {
+          throw new Error(
+            `VaeMaterialPlugin.parse: swatch must be a swatch name, got ${JSON.stringify(vae.swatch)}`,
+          );
+        }
+        swatch = getVaeSwatch(vae.modelId, vae.swatch);
+        if (!swatch) {
+          throw new Error(
+            `no swatch '${vae.swatch}' registered for model '${vae.modelId}': call registerVaeSwatches('${vae.modelId}', swatches) before loading`,
+          );
+        }
+      }
       let grid: { height: number; width: number };
       try {
         grid = model.latentSize(vae.size, vae.size);
@@ -815,6 +832,7 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
       built = this._buildSource({
         model,
         modelId: vae.modelId,
+        swatch,
         size: vae.size,
         seed: vae.seed,
         normalStrength: vae.normalStrength,

@@ -149,7 +149,9 @@ describe('names are own keys only', () => {
     for (const name of ['__proto__', 'constructor', 'toString']) {
       const { result, stderr } = await captured(() => main([name]));
       expect(result).toBe(2);
-      expect(stderr).toContain(`unknown command "${name}"; allowed: train, bake, swatch, sample, encode, eval`);
+      expect(stderr).toContain(
+        `unknown command "${name}"; allowed: train, bake, swatch, sample, encode, eval`,
+      );
       await expect(sample(['--swatch', name, '--out', join(temp, 'never')])).rejects.toThrow(
         `--swatch ${name} is neither a swatch file nor a swatch of the embedded model (names: bricks, `,
       );

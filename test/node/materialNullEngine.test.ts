@@ -6,7 +6,7 @@ import { Swatch } from '../../src/latent/swatch.js';
 import { createVaeMaterial } from '../../src/materials/createVaeMaterial.js';
 import { VaeMaterialPlugin } from '../../src/materials/vaeMaterialPlugin.js';
 import { TextureVae } from '../../src/model/textureVae.js';
-import { registerVaeModel } from '../../src/textures/vaeModelRegistry.js';
+import { registerVaeModel, registerVaeSwatches } from '../../src/textures/vaeModelRegistry.js';
 
 const tiny = {
   latentChannels: 4,
@@ -190,6 +190,24 @@ describe('VaeMaterialPlugin on a NullEngine: a refused source leaves the working
     );
     await settle(plugin.morphTo(swatch, { duration: 0, seed: 2 }));
     expect(plugin.swatch).toBe(swatch);
+  });
+
+  test('a material drawn from a registered swatch serializes its name, and parse binds it again', async () => {
+    const named = createVaeMaterial(scene, { model, size: 16, swatch: other, seed: 4, name: 'named' });
+    const p = VaeMaterialPlugin.get(named) as VaeMaterialPlugin;
+    await p.whenReady;
+    expect(p.serialize().vae.swatch).toBeUndefined();
+    registerVaeSwatches(tiny.name, { other });
+    const json = JSON.parse(JSON.stringify(p.serialize()));
+    expect(json.vae.swatch).toBe('other');
+    expect(() => p.parse({ ...json, vae: { ...json.vae, swatch: 'gone' } }, scene, '')).toThrow(
+      `no swatch 'gone' registered for model '${tiny.name}': call registerVaeSwatches('${tiny.name}', swatches) before loading`,
+    );
+    p.parse({ ...json, vae: { ...json.vae, seed: 9 } }, scene, '');
+    expect(p.swatch).toBe(other);
+    await settle(p.resample({ seed: 10 }));
+    expect(Array.from(p.latent?.data ?? [])).toEqual(Array.from(other.sample({ width: 16, seed: 10 }).data));
+    named.dispose();
   });
 
   test('keyframe animation takes swatches, sampled with one layout; a latent-only material cannot resample', async () => {
