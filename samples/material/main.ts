@@ -109,7 +109,6 @@ async function start(): Promise<void> {
     model,
     swatches,
     swatch: params.swatch,
-    seed: params.seed,
     size,
     normalStrength: params.normalStrength,
     name: 'vae',
