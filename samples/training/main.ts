@@ -126,6 +126,8 @@ let model = freshModel();
 const embedded = loadPretrained();
 /** The swatch the mesh shows: of the embedded model first, of the trained model once it is applied. */
 let swatch: Swatch | null = null;
+/** Name of the photo the swatches are made of. */
+let photoName = 'photo';
 let meshTexture: VaeProceduralTexture | null = null;
 let exemplar: ImageData | null = null;
 let crop: Float32Array = new Float32Array(size * size * 3);
@@ -180,6 +182,7 @@ function rgbOf(image: ImageData): PixelImage {
 
 async function useImage(source: string | Blob, label: string): Promise<void> {
   exemplar = await loadImage(source);
+  photoName = label.replace(/\.[^.]*$/, '').slice(0, 64) || 'photo';
   showCrop(exemplar);
   await reconstruct();
   await showSwatch();
@@ -190,7 +193,7 @@ async function useImage(source: string | Blob, label: string): Promise<void> {
 async function showSwatch(): Promise<void> {
   if (!exemplar) return;
   const start = performance.now();
-  swatch = await Swatch.fromImage(await embedded, rgbOf(exemplar), { name: params.texture });
+  swatch = await Swatch.fromImage(await embedded, rgbOf(exemplar), { name: photoName });
   status.textContent = `swatch made in ${Math.round(performance.now() - start)} ms`;
   await meshTextureFor(await embedded, swatch.sample({ width: size, seed: params.seed }));
 }
@@ -282,7 +285,7 @@ function meshTextureFor(decoder: TextureVae, latent: LatentGrid): Promise<void> 
 /** The mesh shows a sample of the trained model's swatch of the photo. */
 async function applyToMesh(): Promise<void> {
   if (!exemplar) return;
-  swatch = Swatch.fromLatent(model, encodeExemplar(rgbOf(exemplar)), { name: params.texture });
+  swatch = Swatch.fromLatent(model, encodeExemplar(rgbOf(exemplar)), { name: photoName });
   await meshTextureFor(model, swatch.sample({ width: size, seed: params.seed }));
 }
 
