@@ -263,10 +263,11 @@ async function train(): Promise<void> {
     });
     steps = result.step;
     await reconstruct();
-    await applyToMesh();
+    // The mesh keeps its swatch: a model trained for minutes is far behind the embedded one at first.
+    if (meshTexture?.model === model) await applyToMesh();
     status.textContent =
       `${result.aborted ? 'stopped' : 'trained'} at step ${steps} in ${result.seconds.toFixed(1)} s · ` +
-      `loss ${lastLoss.toFixed(4)} · the mesh shows a sample of the trained model's swatch`;
+      `loss ${lastLoss.toFixed(4)} · 'use on the mesh' shows the trained model's swatch`;
   } finally {
     controller = null;
   }
@@ -306,11 +307,14 @@ async function loadFromIndexedDb(): Promise<void> {
   const loaded = await TextureVae.load(storeName);
   const old = model;
   model = loaded;
-  meshTexture?.dispose();
-  meshTexture = null;
+  const showedOld = meshTexture?.model === old;
+  if (showedOld) {
+    meshTexture?.dispose();
+    meshTexture = null;
+  }
   old.dispose();
   await reconstruct();
-  await applyToMesh();
+  if (showedOld) await applyToMesh();
   status.textContent = `loaded ${storeName}: ${loaded.config.encoderWidths.join('-')} / ${loaded.config.decoderWidths.join('-')}`;
 }
 
