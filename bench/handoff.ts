@@ -105,7 +105,7 @@ window.runBench = async ({ sizes, samples, regenerations }) => {
   }
 
   const model = TextureVae.create({ latentChannels: 4, stride: 4, encoderWidths: [8, 8, 8], decoderWidths: [8, 8, 8] }, { seed: 1 });
-  const texture = new VaeProceduralTexture('vae', scene, { model, size: 64 });
+  const texture = new VaeProceduralTexture('vae', scene, { model, size: 64, latent: model.sample({ width: 64, height: 64 }) });
   await texture.regenerate();
   const gpuBytes = () => runOnEngine(engine, () => tf.memory().numBytesInGPU);
   const begin = { tensors: tf.memory().numTensors, gpu: gpuBytes(), textures: engine.getLoadedTexturesCache().length };

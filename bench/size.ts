@@ -50,9 +50,9 @@ const variants: { name: string; code: string }[] = [
   {
     name: '+ createVaeMaterial with the pretrained model',
     code: `${babylonAndTfjs}
-import { createVaeMaterial, loadPretrained, loadPretrainedLatents } from 'babylon-vae-textures';
+import { createVaeMaterial, loadPretrained, loadPretrainedSwatches } from 'babylon-vae-textures';
 const model = await loadPretrained();
-sphere.material = createVaeMaterial(scene, { model, material: 'bricks', materials: await loadPretrainedLatents() });
+sphere.material = createVaeMaterial(scene, { model, swatch: 'bricks', swatches: await loadPretrainedSwatches() });
 `,
   },
   {

@@ -1,4 +1,4 @@
-/** `babylon-vae-textures encode`: encode exemplar images into named material latents (JSON index + binary). */
+/** `babylon-vae-textures encode`: encode exemplar images into named latent grids (JSON index + binary). */
 import { writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,9 +10,9 @@ import { ProgressBar } from './progress.js';
 
 const help = `usage: babylon-vae-textures encode <images...> --out <prefix> [options]
 
-Encodes the centre crop of each PNG image into a latent grid and writes them as named materials:
-<prefix>.json (names, sources, grid shape) and <prefix>.bin (float32 grids, in order), the format
-loadPretrainedLatents reads.
+Encodes the centre crop of each PNG image into a latent grid and writes them, named:
+<prefix>.json (names, sources, grid shape) and <prefix>.bin (float32 grids, in order), for your own
+tools. For a material's look use 'swatch' instead: it encodes the whole image and synthesises new textures.
 
 options:
   --model <dir|default>  model folder, or the model shipped in the package (default: default)

@@ -394,13 +394,21 @@ function atlasModule(urls: string[], manifest: AtlasManifest, manifestUrl: strin
  * load only now, so loading the plugin stays cheap.
  */
 async function bake(model: ModelFiles, query: AtlasQuery): Promise<BakedAtlas> {
-  const [{ io }, { TextureVae }, { bakeAtlas }, { useWasmBackend }, { encodePng }] = await Promise.all([
-    import('@tensorflow/tfjs-core'),
-    import('../src/model/textureVae.js'),
-    import('../src/atlas/bakeAtlas.js'),
-    import('../src/node/wasmBackend.js'),
-    import('../src/node/png.js'),
-  ]);
+  const [{ io }, { TextureVae }, { bakeAtlas }, { useWasmBackend }, { encodePng }, pretrained] =
+    await Promise.all([
+      import('@tensorflow/tfjs-core'),
+      import('../src/model/textureVae.js'),
+      import('../src/atlas/bakeAtlas.js'),
+      import('../src/node/wasmBackend.js'),
+      import('../src/node/png.js'),
+      import('../src/model/pretrained/pretrained.js'),
+    ]);
+  const { swatch: swatchName, ...options } = query;
+  // An embedded swatch fits the embedded model only; bakeAtlas says so for any other model.
+  const swatch =
+    swatchName === undefined
+      ? undefined
+      : pretrained.pretrainedSwatch(await pretrained.loadPretrainedSwatches('default'), swatchName);
   await useWasmBackend();
   const bytes = new Map(model.weights.map((w) => [w.path, w.bytes]));
   const handler: tfio.IOHandler = {
@@ -418,7 +426,7 @@ async function bake(model: ModelFiles, query: AtlasQuery): Promise<BakedAtlas> {
   };
   const vae = await TextureVae.load(handler);
   try {
-    const { pages, manifest } = await bakeAtlas(vae, query);
+    const { pages, manifest } = await bakeAtlas(vae, { ...options, swatch });
     return { pngs: pages.map((page) => new Uint8Array(encodePng(page))), manifest };
   } finally {
     vae.dispose();

@@ -1,3 +1,4 @@
+import { pretrainedSwatchNames } from '../src/model/pretrained/pretrained.js';
 import { MAX_TEXTURE_SIZE } from '../src/model/textureVaeConfig.js';
 
 /** Which import query a module id carries: `?vae` (the model's URL) or `?vae-atlas` (an atlas baked at build). */
@@ -13,6 +14,8 @@ export interface VaeImport {
 
 /** Atlas options taken from a `?vae-atlas` query; only what the query sets, the atlas defaults fill the rest. */
 export interface AtlasQuery {
+  /** A swatch of the embedded model by name: tile i is its sample with seed + i. */
+  swatch?: string;
   count?: number;
   tileSize?: number;
   seed?: number;
@@ -44,7 +47,7 @@ const INTEGERS: Readonly<Record<string, IntegerRule>> = {
   seed: { option: 'seed', min: 0, max: 2 ** 31 - 1 },
   padding: { option: 'padding', min: 0, max: 2048 },
 };
-const KEYS = ['count', 'tile', 'seed', 'padding', 'temperature', 'layout'];
+const KEYS = ['swatch', 'count', 'tile', 'seed', 'padding', 'temperature', 'layout'];
 const MAX_TEMPERATURE = 10;
 
 /**
@@ -70,6 +73,14 @@ export function parseAtlasQuery(file: string, params: string): AtlasQuery {
         );
       }
       query[rule.option] = n;
+    } else if (key === 'swatch') {
+      const names = pretrainedSwatchNames('default');
+      if (!names.includes(value)) {
+        throw new Error(
+          `${where}: swatch must name a swatch of the embedded model (${names.join(', ')}), got "${value}"`,
+        );
+      }
+      query.swatch = value;
     } else if (key === 'temperature') {
       const t = Number(value);
       if (value.trim() === '' || !Number.isFinite(t) || t < 0 || t > MAX_TEMPERATURE) {
@@ -84,6 +95,9 @@ export function parseAtlasQuery(file: string, params: string): AtlasQuery {
       }
       query.layout = value;
     }
+  }
+  if (query.swatch !== undefined && query.temperature !== undefined) {
+    throw new Error(`${where}: temperature is a setting of prior samples; a swatch atlas has none`);
   }
   if (query.padding !== undefined && query.tileSize !== undefined && query.padding > query.tileSize / 2) {
     throw new Error(

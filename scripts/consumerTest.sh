@@ -16,7 +16,9 @@ npm pack --pack-destination "$work" >"$work/pack.log" 2>&1 || { cat "$work/pack.
 tarball=$(ls "$work"/babylon-vae-textures-*.tgz)
 contents=$(tar tzf "$tarball")
 for required in package/dist/src/index.js package/dist/src/node/index.js package/dist/plugin/index.js \
-  package/dist/cli/index.js package/dist/src/model/pretrained/default/weights.bin package/LICENSE \
+  package/dist/cli/index.js package/dist/src/model/pretrained/default/weights.bin \
+  package/dist/src/model/pretrained/default/swatches.bin package/dist/src/model/pretrained/default/swatches.json \
+  package/LICENSE \
   package/NOTICE.md package/plugin/client.d.ts; do
   grep -qx "$required" <<<"$contents" || fail "the tarball lacks $required"
 done
@@ -34,13 +36,13 @@ npm install --prefer-offline --no-audit --no-fund --loglevel=error "$tarball" \
 
 step "Node decode"
 cat >decode.mjs <<'EOF'
-import { loadPretrained, loadPretrainedLatents } from 'babylon-vae-textures';
+import { loadPretrained, loadPretrainedSwatches } from 'babylon-vae-textures';
 import { readPng, useWasmBackend, writePng } from 'babylon-vae-textures/node';
 
 await useWasmBackend();
 const model = await loadPretrained();
-const latents = await loadPretrainedLatents();
-const image = await model.decode(latents.bricks);
+const swatches = await loadPretrainedSwatches();
+const image = await model.decode(swatches.bricks.sample({ width: 256, seed: 1 }));
 writePng('bricks.png', image);
 const back = readPng('bricks.png');
 model.dispose();
@@ -110,7 +112,7 @@ import {
   type AtlasManifest,
   createVaeMaterial,
   loadPretrained,
-  loadPretrainedLatents,
+  loadPretrainedSwatches,
   TextureVae,
   VaeMaterialPlugin,
 } from 'babylon-vae-textures';
@@ -124,7 +126,7 @@ async function start(canvas: HTMLCanvasElement): Promise<void> {
   new HemisphericLight('light', new Vector3(0, 1, 0), scene);
   const sphere = CreateSphere('sphere', { diameter: 1.5 }, scene);
   const model: TextureVae = await TextureVae.load(modelUrl);
-  const material = createVaeMaterial(scene, { model, material: 'bricks', materials: await loadPretrainedLatents() });
+  const material = createVaeMaterial(scene, { model, swatch: 'bricks', swatches: await loadPretrainedSwatches() });
   sphere.material = material;
   await VaeMaterialPlugin.get(material)?.whenReady;
   const manifest: AtlasManifest = atlas.manifest;
@@ -158,8 +160,8 @@ EOF
 assets=$(ls dist/assets)
 grep -q '\.js$' <<<"$assets" || fail "vite build wrote no JavaScript"
 # The model weights (the ?vae copy and the packaged default model are the same bytes, so one asset), the
-# packaged material latents, and the atlas baked at build time.
-for asset in 'weights-.*\.bin' 'materials-.*\.bin' 'model-atlas-.*\.png' 'model-atlas-.*\.json'; do
+# packaged swatches (index and grids), and the atlas baked at build time.
+for asset in 'weights-.*\.bin' 'swatches-.*\.bin' 'swatches-.*\.json' 'model-atlas-.*\.png' 'model-atlas-.*\.json'; do
   grep -qE "^$asset$" <<<"$assets" || fail "vite build emitted no $asset"
 done
 # The GLSL procedural vertex shader, imported by the package next to its procedural textures, is in the app's

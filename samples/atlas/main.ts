@@ -23,11 +23,10 @@ import {
   atlasToBlobs,
   bakeAtlasTexture,
   createAtlasThinInstances,
-  type LatentGrid,
   loadPretrained,
-  loadPretrainedLatents,
+  loadPretrainedSwatches,
   type PixelImage,
-  resizeLatent,
+  type PretrainedSwatches,
   SeededRandom,
   type TensorProceduralTexture,
   type TextureVae,
@@ -35,7 +34,6 @@ import {
 import { SampleTracker, sampleParams } from '../shared/sampleHook.js';
 
 const url = sampleParams();
-const priorSamples = 'prior samples';
 
 // init
 const canvas = document.getElementById('scene') as HTMLCanvasElement;
@@ -79,13 +77,11 @@ rockMaterial.specularColor = new Color3(0.05, 0.05, 0.05);
 rock.material = rockMaterial;
 
 const params = {
-  material: 'cliff',
-  variation: 0.5,
+  swatch: url.get('swatch') ?? 'cliff',
   count: Math.round(url.number('count', 64)),
   tileSize: url.number('tile', 64),
   padding: 8,
   seed: 1,
-  temperature: 1,
   bake: () => run(bake()),
   shuffle: () => run(shuffle()),
   floor: 12,
@@ -97,7 +93,7 @@ const params = {
 };
 
 let model: TextureVae;
-let latents: Readonly<Record<string, LatentGrid>>;
+let swatches: PretrainedSwatches;
 let atlas: { textures: TensorProceduralTexture[]; manifest: AtlasManifest } | null = null;
 let layoutSeed = 1;
 let pngBytes = 0;
@@ -109,16 +105,6 @@ function run(action: Promise<unknown>): void {
   });
 }
 
-/** Variations of a named material (or none: the bake then draws prior samples from `seed`). */
-function variationLatents(): LatentGrid[] | undefined {
-  if (params.material === priorSamples) return undefined;
-  const side = params.tileSize / model.stride;
-  const base = resizeLatent(latents[params.material], side, side);
-  return Array.from({ length: params.count }, (_, i) =>
-    model.similar(base, params.variation, params.seed * 1000 + i),
-  );
-}
-
 async function bake(): Promise<void> {
   const start = performance.now();
   const result = await bakeAtlasTexture(scene, model, {
@@ -126,8 +112,8 @@ async function bake(): Promise<void> {
     tileSize: params.tileSize,
     padding: params.padding,
     seed: params.seed,
-    temperature: params.temperature,
-    latents: variationLatents(),
+    // Tile i is a sample of the swatch with seed + i: the same material, a layout of its own per tile.
+    swatch: swatches[params.swatch],
   });
   params.bakeMs = Math.round(performance.now() - start);
   if (atlas) for (const texture of atlas.textures) texture.dispose();
@@ -208,15 +194,13 @@ const gui = new GUI({ title: 'atlas' });
 async function start(): Promise<void> {
   // Weights start on the CPU and move once to the tfjs backend on Babylon's context (no second context).
   await tf.setBackend('cpu');
-  [model, latents] = await Promise.all([loadPretrained(), loadPretrainedLatents()]);
+  [model, swatches] = await Promise.all([loadPretrained(), loadPretrainedSwatches()]);
   const baking = gui.addFolder('bake');
-  baking.add(params, 'material', [priorSamples, ...Object.keys(latents)]);
-  baking.add(params, 'variation', 0, 1, 0.01).name('variation (named)');
+  baking.add(params, 'swatch', Object.keys(swatches));
   baking.add(params, 'count', 1, 256, 1);
   baking.add(params, 'tileSize', [32, 64, 128, 256]).name('tile size');
   baking.add(params, 'padding', 0, 16, 1).name('gutter (px)');
   baking.add(params, 'seed', 0, 1000, 1);
-  baking.add(params, 'temperature', 0, 2, 0.05).name('temperature (prior)');
   baking.add(params, 'bake').name('bake atlas');
   baking.add(params, 'bakeMs').name('bake time (ms)').disable();
   const scatter = gui.addFolder('thin instances');

@@ -19,8 +19,7 @@ import GUI from 'lil-gui';
 import {
   createVaeMaterial,
   loadPretrained,
-  loadPretrainedLatents,
-  resizeLatent,
+  loadPretrainedSwatches,
   VaeMaterialPlugin,
 } from '../../src/index.js';
 import { SampleTracker, sampleParams } from '../shared/sampleHook.js';
@@ -71,10 +70,9 @@ ground.material = floor;
 const meshes = [sphere, box, knot];
 
 const params = {
-  material: 'bricks',
+  swatch: url.get('swatch') ?? 'bricks',
   morphDuration: 800,
   seed: 1,
-  temperature: 1,
   crossFade: 500,
   resample: () => run(resample()),
   similarAmount: 0.3,
@@ -85,7 +83,7 @@ const params = {
 };
 
 async function resample(): Promise<void> {
-  await plugin().resample({ seed: params.seed, temperature: params.temperature, duration: params.crossFade });
+  await plugin().resample({ seed: params.seed, duration: params.crossFade });
 }
 
 let material: ReturnType<typeof createVaeMaterial> | null = null;
@@ -106,11 +104,11 @@ async function start(): Promise<void> {
   // The model's weights start on the CPU; the first decode moves them to the tfjs backend that shares
   // Babylon's WebGL2 context, so no second WebGL context is made.
   await tf.setBackend('cpu');
-  const [model, latents] = await Promise.all([loadPretrained(), loadPretrainedLatents()]);
+  const [model, swatches] = await Promise.all([loadPretrained(), loadPretrainedSwatches()]);
   material = createVaeMaterial(scene, {
     model,
-    materials: latents,
-    material: params.material,
+    swatches,
+    swatch: params.swatch,
     size,
     normalStrength: params.normalStrength,
     name: 'vae',
@@ -123,13 +121,12 @@ async function start(): Promise<void> {
   vae.uvScale[1] = params.uvRepeat;
   const grid = model.latentSize(size, size);
 
+  // Picking a swatch morphs to it: both swatches are sampled with one layout, so the objects change in place.
   gui
-    .add(params, 'material', Object.keys(latents))
-    .name('named material')
+    .add(params, 'swatch', Object.keys(swatches))
+    .name('swatch')
     .onChange((name: string) => {
-      run(
-        vae.morphTo(resizeLatent(latents[name], grid.height, grid.width), { duration: params.morphDuration }),
-      );
+      run(vae.morphTo(swatches[name], { duration: params.morphDuration, seed: params.seed }));
     });
   gui.add(params, 'morphDuration', 0, 4000, 50).name('morph duration (ms)');
 
@@ -145,9 +142,8 @@ async function start(): Promise<void> {
     }
   }
 
-  const sampling = gui.addFolder('prior samples');
+  const sampling = gui.addFolder('swatch samples');
   sampling.add(params, 'seed', 0, 1000, 1);
-  sampling.add(params, 'temperature', 0, 2, 0.05);
   sampling.add(params, 'crossFade', 0, 3000, 50).name('cross-fade (ms)');
   sampling.add(params, 'resample').name('resample');
   sampling.add(params, 'similarAmount', 0, 1, 0.01).name('similar amount');
@@ -180,7 +176,7 @@ async function start(): Promise<void> {
 
 const ready = start();
 tracker = new SampleTracker(scene, ready, () => ({
-  material: params.material,
+  swatch: params.swatch,
   seed: plugin().seed,
   crossFade: plugin().crossFade,
 }));

@@ -18,10 +18,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import GUI from 'lil-gui';
 import {
   createVaeMaterial,
-  type LatentGrid,
   loadPretrained,
-  loadPretrainedLatents,
-  resizeLatent,
+  loadPretrainedSwatches,
+  type PretrainedSwatches,
   SeededRandom,
   type TextureVae,
   VaeMaterialPlugin,
@@ -84,9 +83,8 @@ function rock(name: string, seed: number): Mesh {
 }
 
 const params = {
-  materialA: 'stone',
-  materialB: 'moss',
-  variation: 0.35,
+  swatchA: 'stone',
+  swatchB: 'moss',
   seed: 1,
   regenerateOnce: true,
   regenerate: () => run(regenerateAll()),
@@ -94,8 +92,8 @@ const params = {
   walkSpeed: 0.3,
   walkAmount: 0.3,
   morphDuration: 1500,
-  morphToA: () => run(morphAll(params.materialA)),
-  morphToB: () => run(morphAll(params.materialB)),
+  morphToA: () => run(morphAll(params.swatchA)),
+  morphToB: () => run(morphAll(params.swatchB)),
   lastDecodeMs: 0,
   allDecodesMs: 0,
   rotate: !url.still,
@@ -108,17 +106,21 @@ interface Item {
 }
 const items: Item[] = [];
 let model: TextureVae;
-let latents: Readonly<Record<string, LatentGrid>>;
+let swatches: PretrainedSwatches;
 let tracker: SampleTracker;
 
-function named(name: string): LatentGrid {
-  const grid = model.latentSize(size, size);
-  return resizeLatent(latents[name], grid.height, grid.width);
+/** Object i's seed: one swatch, one sample (its own layout) per object. */
+function seedOf(item: { seed: number }): number {
+  return params.seed * 1000 + item.seed;
 }
 
-/** Object i's variation of `base`: one model, one seed per object. */
-function variation(base: LatentGrid, item: Item): LatentGrid {
-  return model.similar(base, params.variation, params.seed * 1000 + item.seed);
+/** Object i's new sample of swatch A: a resample, or a cut to swatch A when it shows another swatch. */
+function regenerate(item: Item): Promise<void> {
+  const swatch = swatches[params.swatchA];
+  const seed = seedOf(item);
+  return item.plugin.swatch === swatch
+    ? item.plugin.resample({ seed })
+    : item.plugin.morphTo(swatch, { duration: 0, seed });
 }
 
 function showTimes(): void {
@@ -130,22 +132,22 @@ function showTimes(): void {
 /** Decode time of one object (call to resolution), then of all objects. */
 async function regenerateAll(): Promise<void> {
   stopWalk();
-  const base = named(params.materialA);
   const start = performance.now();
   const [first, ...rest] = items;
-  await first.plugin.setLatent(variation(base, first));
+  await regenerate(first);
   params.lastDecodeMs = Math.round(performance.now() - start);
-  await Promise.all(rest.map((item) => item.plugin.setLatent(variation(base, item))));
+  await Promise.all(rest.map((item) => regenerate(item)));
   params.allDecodesMs = Math.round(performance.now() - start);
   showTimes();
 }
 
 async function morphAll(name: string): Promise<void> {
   stopWalk();
-  const base = named(name);
   const start = performance.now();
   await Promise.all(
-    items.map((item) => item.plugin.morphTo(variation(base, item), { duration: params.morphDuration })),
+    items.map((item) =>
+      item.plugin.morphTo(swatches[name], { duration: params.morphDuration, seed: seedOf(item) }),
+    ),
   );
   params.allDecodesMs = Math.round(performance.now() - start);
   showTimes();
@@ -179,8 +181,7 @@ const gui = new GUI({ title: 'regenerate' });
 async function start(): Promise<void> {
   // Weights start on the CPU and move once to the tfjs backend on Babylon's context (no second context).
   await tf.setBackend('cpu');
-  [model, latents] = await Promise.all([loadPretrained(), loadPretrainedLatents()]);
-  const base = named(params.materialA);
+  [model, swatches] = await Promise.all([loadPretrained(), loadPretrainedSwatches()]);
   for (let z = 0; z < side; z++) {
     for (let x = 0; x < side; x++) {
       const index = z * side + x;
@@ -194,7 +195,8 @@ async function start(): Promise<void> {
       const material = createVaeMaterial(scene, {
         model,
         size,
-        latent: model.similar(base, params.variation, params.seed * 1000 + seed),
+        swatch: swatches[params.swatchA],
+        seed: seedOf({ seed }),
         normalStrength: 1.5,
         name: `vae${index}`,
       });
@@ -204,16 +206,18 @@ async function start(): Promise<void> {
       items.push({ mesh, plugin, seed });
     }
   }
-  const names = Object.keys(latents);
+  const names = Object.keys(swatches);
   const variations = gui.addFolder('variations');
-  variations.add(params, 'materialA', names).name('material A');
-  variations.add(params, 'variation', 0, 1, 0.01).onFinishChange(() => autoRegenerate());
+  variations
+    .add(params, 'swatchA', names)
+    .name('swatch A')
+    .onFinishChange(() => autoRegenerate());
   variations.add(params, 'seed', 0, 1000, 1).onFinishChange(() => autoRegenerate());
   variations.add(params, 'regenerateOnce').name('regenerate once (button only)');
   variations.add(params, 'regenerate').name('regenerate once');
 
   const morph = gui.addFolder('morph');
-  morph.add(params, 'materialB', names).name('material B');
+  morph.add(params, 'swatchB', names).name('swatch B');
   morph.add(params, 'morphDuration', 0, 5000, 50).name('duration (ms)');
   morph.add(params, 'morphToA').name('morph to A');
   morph.add(params, 'morphToB').name('morph to B');

@@ -17,8 +17,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import GUI from 'lil-gui';
 import {
   type LatentGrid,
-  resizeLatent,
+  loadPretrained,
+  type PixelImage,
   runOnEngine,
+  Swatch,
   type TensorProceduralTexture,
   TensorProceduralTexture as TensorTexture,
   TextureVae,
@@ -103,6 +105,7 @@ const params = {
   stop: () => controller?.abort(),
   applyToMesh: () => run(applyToMesh()),
   resample: () => run(resampleMesh()),
+  useEmbedded: () => run(showSwatch()),
   seed: 1,
   download: () => run(model.save('downloads://vae-texture')),
   saveToIndexedDb: () => run(saveToIndexedDb()),
@@ -119,6 +122,12 @@ function freshModel(): TextureVae {
 }
 
 let model = freshModel();
+/** The embedded model: it makes a swatch of any photo at once, before any training. */
+const embedded = loadPretrained();
+/** The swatch the mesh shows: of the embedded model first, of the trained model once it is applied. */
+let swatch: Swatch | null = null;
+/** Name of the photo the swatches are made of. */
+let photoName = 'photo';
 let meshTexture: VaeProceduralTexture | null = null;
 let exemplar: ImageData | null = null;
 let crop: Float32Array = new Float32Array(size * size * 3);
@@ -164,11 +173,29 @@ function showCrop(image: ImageData): void {
   cropTexture.update(true);
 }
 
+/** RGB bytes of an ImageData, as the models encode them. */
+function rgbOf(image: ImageData): PixelImage {
+  const data = new Uint8Array(image.width * image.height * 3);
+  for (let i = 0, j = 0; i < data.length; i += 3, j += 4) data.set(image.data.subarray(j, j + 3), i);
+  return { data, width: image.width, height: image.height, channels: 3 };
+}
+
 async function useImage(source: string | Blob, label: string): Promise<void> {
   exemplar = await loadImage(source);
+  photoName = label.replace(/\.[^.]*$/, '').slice(0, 64) || 'photo';
   showCrop(exemplar);
   await reconstruct();
-  status.textContent = `${label}: ${exemplar.width}x${exemplar.height} px; press train`;
+  await showSwatch();
+  status.textContent = `${label}: ${exemplar.width}x${exemplar.height} px, on the mesh as a swatch of the embedded model; press train`;
+}
+
+/** The photo becomes a swatch of the embedded model (one encode of the whole photo) and the mesh shows it. */
+async function showSwatch(): Promise<void> {
+  if (!exemplar) return;
+  const start = performance.now();
+  swatch = await Swatch.fromImage(await embedded, rgbOf(exemplar), { name: photoName });
+  status.textContent = `swatch made in ${Math.round(performance.now() - start)} ms`;
+  await meshTextureFor(await embedded, swatch.sample({ width: size, seed: params.seed }));
 }
 
 /** decode(encode(crop)) straight into the middle panel's texture, on Babylon's own WebGL2 context. */
@@ -182,15 +209,27 @@ function reconstruct(): Promise<void> {
   });
 }
 
-/** The posterior mean of the crop, computed on the engine's backend (where the trained weights live). */
-function encodeCrop(): LatentGrid {
+/**
+ * The posterior mean of the whole photo (cut to a multiple of the stride), computed on the engine's backend
+ * where the trained weights live.
+ */
+function encodeExemplar(image: PixelImage): LatentGrid {
+  const width = image.width - (image.width % model.stride);
+  const height = image.height - (image.height % model.stride);
+  const pixels = new Float32Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 3; c++)
+        pixels[(y * width + x) * 3 + c] = image.data[(y * image.width + x) * 3 + c] / 255;
+    }
+  }
   return runOnEngine(engine, () => {
-    const image = tf.tensor4d(crop, [1, size, size, 3]);
-    const { mean, logVar } = model.encodeTensors(image);
+    const input = tf.tensor4d(pixels, [1, height, width, 3]);
+    const { mean, logVar } = model.encodeTensors(input);
     const data = mean.dataSync() as Float32Array;
-    const [, height, width, channels] = mean.shape;
-    tf.dispose([image, mean, logVar]);
-    return { data: Float32Array.from(data), height, width, channels };
+    const [, rows, columns, channels] = mean.shape;
+    tf.dispose([input, mean, logVar]);
+    return { data: Float32Array.from(data), height: rows, width: columns, channels };
   });
 }
 
@@ -224,36 +263,38 @@ async function train(): Promise<void> {
     });
     steps = result.step;
     await reconstruct();
-    await applyToMesh();
+    // The mesh keeps its swatch: a model trained for minutes is far behind the embedded one at first.
+    if (meshTexture?.model === model) await applyToMesh();
     status.textContent =
       `${result.aborted ? 'stopped' : 'trained'} at step ${steps} in ${result.seconds.toFixed(1)} s · ` +
-      `loss ${lastLoss.toFixed(4)} · the mesh shows the crop's latent`;
+      `loss ${lastLoss.toFixed(4)} · 'use on the mesh' shows the trained model's swatch`;
   } finally {
     controller = null;
   }
 }
 
-function meshTextureFor(latent: LatentGrid): Promise<void> {
-  if (meshTexture && meshTexture.model === model) return meshTexture.regenerate(latent);
+function meshTextureFor(decoder: TextureVae, latent: LatentGrid): Promise<void> {
+  if (meshTexture && meshTexture.model === decoder) return meshTexture.regenerate(latent);
   meshTexture?.dispose();
-  meshTexture = new VaeProceduralTexture('knotTexture', scene, { model, size, latent });
+  meshTexture = new VaeProceduralTexture('knotTexture', scene, { model: decoder, size, latent });
   // The texture wraps seamlessly: repeat it along the knot so its detail is not stretched.
   meshTexture.uScale = 4;
   knotMaterial.diffuseTexture = meshTexture;
   return meshTexture.regenerate();
 }
 
-/** The mesh shows the trained model's encoding of the crop. */
+/** The mesh shows a sample of the trained model's swatch of the photo. */
 async function applyToMesh(): Promise<void> {
-  const latent = encodeCrop();
-  const grid = model.latentSize(size, size);
-  await meshTextureFor(resizeLatent(latent, grid.height, grid.width));
+  if (!exemplar) return;
+  swatch = Swatch.fromLatent(model, encodeExemplar(rgbOf(exemplar)), { name: photoName });
+  await meshTextureFor(model, swatch.sample({ width: size, seed: params.seed }));
 }
 
-/** A prior sample of the trained model: what it makes up rather than reconstructs. */
+/** A new sample of the mesh's swatch: the same material with a layout of its own. */
 async function resampleMesh(): Promise<void> {
+  if (!swatch || !meshTexture) return;
   params.seed++;
-  await meshTextureFor(model.sample({ width: size, height: size, seed: params.seed }));
+  await meshTextureFor(meshTexture.model, swatch.sample({ width: size, seed: params.seed }));
 }
 
 async function saveToIndexedDb(): Promise<void> {
@@ -266,11 +307,14 @@ async function loadFromIndexedDb(): Promise<void> {
   const loaded = await TextureVae.load(storeName);
   const old = model;
   model = loaded;
-  meshTexture?.dispose();
-  meshTexture = null;
+  const showedOld = meshTexture?.model === old;
+  if (showedOld) {
+    meshTexture?.dispose();
+    meshTexture = null;
+  }
   old.dispose();
   await reconstruct();
-  await applyToMesh();
+  if (showedOld) await applyToMesh();
   status.textContent = `loaded ${storeName}: ${loaded.config.encoderWidths.join('-')} / ${loaded.config.decoderWidths.join('-')}`;
 }
 
@@ -291,7 +335,8 @@ training.add(params, 'train').name('train');
 training.add(params, 'stop').name('stop');
 const result = gui.addFolder('result');
 result.add(params, 'applyToMesh').name('use on the mesh');
-result.add(params, 'resample').name('mesh: prior sample');
+result.add(params, 'resample').name('mesh: new swatch sample');
+result.add(params, 'useEmbedded').name('mesh: embedded model swatch');
 result.add(params, 'download').name('download model');
 result.add(params, 'saveToIndexedDb').name('save to IndexedDB');
 result.add(params, 'loadFromIndexedDb').name('load from IndexedDB');
@@ -317,7 +362,6 @@ async function start(): Promise<void> {
   // New tensors start on the CPU; training and decodes move them to the backend on Babylon's context.
   await tf.setBackend('cpu');
   await useImage(textures[params.texture], params.texture);
-  await meshTextureFor(model.sample({ width: size, height: size, seed: params.seed }));
   await scene.whenReadyAsync();
 }
 

@@ -9,8 +9,10 @@ export interface AtlasManifestTile {
   readonly rect: AtlasPixelRect;
   /** Babylon UV convention (v = 0 at the bottom of the page image), inset by half a texel. */
   readonly uv: AtlasUvRect;
-  /** Prior sample seed of this tile (tiles drawn from the prior). */
+  /** Seed of this tile's sample: of the swatch when `swatch` is set, else of the model's prior. */
   readonly seed?: number;
+  /** Name of the swatch the tile is a sample of (tiles drawn from a swatch; null for an unnamed swatch). */
+  readonly swatch?: string | null;
   /** Index into the caller's `latents` (tiles from explicit latents). */
   readonly latentIndex?: number;
 }
@@ -34,8 +36,11 @@ export interface AtlasManifest {
   readonly safeSampledMipLevel?: number;
 }
 
-/** Per-tile provenance: a prior seed or the index of an explicit latent. */
-export type AtlasTileSource = { seed: number } | { latentIndex: number };
+/** Per-tile provenance: a swatch sample's seed, a prior seed or the index of an explicit latent. */
+export type AtlasTileSource =
+  | { swatch: string | null; seed: number }
+  | { seed: number }
+  | { latentIndex: number };
 
 /** Builds the manifest of a layout. `sources[i]` describes tile i. */
 export function createAtlasManifest(

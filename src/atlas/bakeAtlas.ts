@@ -4,8 +4,14 @@ import type { LatentGrid } from '../latent/latentGrid.js';
 import { validateLatent } from '../latent/latentGrid.js';
 import { sampleLatent } from '../latent/latentOps.js';
 import { checkSeed, offsetSeed } from '../latent/random.js';
+import { Swatch } from '../latent/swatch.js';
 import type { PixelImage } from '../model/pixelImage.js';
-import { checkTextureSize, decoderPassBytes, MAX_TEXTURE_SIZE } from '../model/textureVaeConfig.js';
+import {
+  checkTextureSize,
+  decoderPassBytes,
+  MAX_TEXTURE_SIZE,
+  type TextureVaeConfig,
+} from '../model/textureVaeConfig.js';
 import { DEFAULT_MEMORY_BUDGET, MAX_DECODE_OUTPUT_BYTES } from '../model/tiledPasses.js';
 import type { AtlasLayout, AtlasLayoutKind } from './atlasLayout.js';
 import { computeAtlasLayout, validatePadding } from './atlasLayout.js';
@@ -34,13 +40,24 @@ export interface AtlasDecoder {
 }
 
 export interface AtlasOptions {
-  /** Explicit variations, one tile each; every grid must be tileSize/stride square with the model's channels. */
+  /**
+   * The look of the tiles: tile i is `swatch.sample({width: tileSize, height: tileSize, seed: seed + i})`, a
+   * seamless variation with a layout of its own. The swatch must be made for the model (default: none).
+   */
+  swatch?: Swatch;
+  /**
+   * Explicit variations, one tile each; every grid must be tileSize/stride square with the model's channels.
+   * Excludes `swatch` (default: none).
+   */
   latents?: readonly LatentGrid[];
-  /** Number of variations drawn from the prior; must equal latents.length when both are given (default: 16). */
+  /**
+   * Number of tiles; must equal latents.length when both are given (default: 16). Without a swatch or latents
+   * the tiles are prior samples (coloured noise for most models: for inspecting a model only).
+   */
   count?: number;
   /** Tile i is drawn with seed + i (wrapping past 2^32 - 1); an integer from 0 to 2^32 - 1 (default: 0). */
   seed?: number;
-  /** Prior standard deviation (default: 1). */
+  /** Prior standard deviation, for prior samples only (default: 1). */
   temperature?: number;
   /** Tile content size in pixels, a multiple of the model stride between stride and 4096 (MAX_TEXTURE_SIZE) (default: 128). */
   tileSize?: number;
@@ -68,6 +85,7 @@ export interface AtlasOptions {
 
 /** Options after defaults and validation (frozen). */
 export interface ResolvedAtlasOptions {
+  readonly swatch: Swatch | null;
   readonly latents: readonly LatentGrid[] | null;
   readonly count: number;
   readonly seed: number;
@@ -128,6 +146,23 @@ export function resolveAtlasOptions(decoder: AtlasDecoder, options: AtlasOptions
   checkTextureSize('tileSize', tileSize, stride);
   const padding = options.padding ?? 8;
   validatePadding(padding, tileSize);
+  const swatch = options.swatch ?? null;
+  if (swatch !== null) {
+    if (!(swatch instanceof Swatch)) throw new Error(`swatch must be a Swatch, got ${String(swatch)}`);
+    if (options.latents !== undefined) throw new Error('give swatch or latents, not both');
+    if (options.temperature !== undefined) {
+      throw new Error('temperature is a setting of prior samples; a swatch bake has none');
+    }
+    if (swatch.stride !== stride || swatch.latent.channels !== decoder.latentChannels) {
+      throw new Error(
+        `swatch grid of ${swatch.latent.channels} channels at stride ${swatch.stride} does not fit model '${decoder.config.name}' (${decoder.latentChannels} channels, stride ${stride})`,
+      );
+    }
+    // A TextureVae carries its whole config: then the swatch must have been made with this very model.
+    if (typeof (decoder.config as Partial<TextureVaeConfig>).latentChannels === 'number') {
+      swatch.checkModel(decoder as unknown as { config: TextureVaeConfig });
+    }
+  }
   const latents = options.latents ?? null;
   if (latents !== null && latents.length < 1)
     throw new Error('latents must hold at least 1 latent grid, got 0');
@@ -166,6 +201,7 @@ export function resolveAtlasOptions(decoder: AtlasDecoder, options: AtlasOptions
     );
   }
   return Object.freeze({
+    swatch,
     latents,
     count,
     seed,
@@ -187,7 +223,10 @@ export function planAtlas(decoder: AtlasDecoder, options: AtlasOptions = {}): At
   return computeAtlasLayout(o);
 }
 
-/** The latent values of tile i, written into `out`: the same grid `model.sample({seed: seed + i})` draws. */
+/**
+ * The latent values of tile i, written into `out`: its explicit latent, `swatch.sample` with seed + i, or the
+ * grid `model.sample({seed: seed + i})` draws.
+ */
 function fillLatent(
   o: ResolvedAtlasOptions,
   index: number,
@@ -197,6 +236,11 @@ function fillLatent(
 ): void {
   if (o.latents !== null) {
     out.set(o.latents[index].data);
+    return;
+  }
+  if (o.swatch !== null) {
+    const size = side * o.swatch.stride;
+    out.set(o.swatch.sample({ width: size, height: size, seed: offsetSeed(o.seed, index) }).data);
     return;
   }
   out.set(sampleLatent(offsetSeed(o.seed, index), side, side, channels, o.temperature).data);
@@ -282,10 +326,14 @@ export async function bakePages(
   }
 }
 
-/** Provenance of every tile: its prior seed, or its index in `latents`. */
+/** Provenance of every tile: its swatch and seed, its prior seed, or its index in `latents`. */
 export function atlasTileSources(o: ResolvedAtlasOptions): AtlasTileSource[] {
   return Array.from({ length: o.count }, (_, i) =>
-    o.latents !== null ? { latentIndex: i } : { seed: offsetSeed(o.seed, i) },
+    o.latents !== null
+      ? { latentIndex: i }
+      : o.swatch !== null
+        ? { swatch: o.swatch.name, seed: offsetSeed(o.seed, i) }
+        : { seed: offsetSeed(o.seed, i) },
   );
 }
 

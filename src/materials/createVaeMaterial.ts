@@ -1,24 +1,23 @@
 import { PBRMaterial } from '@babylonjs/core/Materials/PBR/pbrMaterial.js';
 import { StandardMaterial } from '@babylonjs/core/Materials/standardMaterial.js';
 import type { Scene } from '@babylonjs/core/scene.js';
-import type { LatentGrid } from '../latent/latentGrid.js';
-import { resizeLatent } from '../latent/latentOps.js';
-import { type MaterialLatents, materialLatent } from '../model/pretrained/pretrained.js';
+import type { Swatch } from '../latent/swatch.js';
+import { type PretrainedSwatches, pretrainedSwatch } from '../model/pretrained/pretrained.js';
 import { VaeMaterialPlugin, type VaeMaterialSourceOptions } from './vaeMaterialPlugin.js';
 
 /** Options of createVaeMaterial. */
-export interface CreateVaeMaterialOptions extends VaeMaterialSourceOptions {
+export interface CreateVaeMaterialOptions extends Omit<VaeMaterialSourceOptions, 'swatch'> {
   /** Babylon material type (default: 'pbr'). */
   type?: 'pbr' | 'standard';
   /** Material name (default: 'vaeMaterial'). */
   name?: string;
   /**
-   * A named material: a key of `materials` (from loadPretrainedLatents), resized to the texture's latent grid.
-   * Takes precedence over `seed`; `latent` takes precedence over both.
+   * The material's look: a Swatch made for `model`, or the name of one in `swatches` ('bricks', 'moss', ...).
+   * A swatch or a `latent` is required; there is no default look (default: none).
    */
-  material?: string;
-  /** Named latents to pick `material` from. */
-  materials?: MaterialLatents;
+  swatch?: Swatch | string;
+  /** Swatches to pick a `swatch` name from: `await loadPretrainedSwatches()` for the embedded model's (default: none). */
+  swatches?: PretrainedSwatches;
   /** PBR roughness / metallic, or Standard specular strength (defaults: 0.85, 0, 0.1). */
   roughness?: number;
   metallic?: number;
@@ -36,7 +35,7 @@ export function createVaeMaterial(
   const type = options?.type ?? 'pbr';
   if (type !== 'pbr' && type !== 'standard')
     throw new Error(`type must be 'pbr' or 'standard', got ${String(type)}`);
-  const latent = options.latent ?? namedLatent(options);
+  const swatch = typeof options.swatch === 'string' ? namedSwatch(options) : options.swatch;
   const name = options.name ?? 'vaeMaterial';
   const material = type === 'pbr' ? new PBRMaterial(name, scene) : new StandardMaterial(name, scene);
   if (material instanceof PBRMaterial) {
@@ -47,7 +46,7 @@ export function createVaeMaterial(
   }
   const plugin = new VaeMaterialPlugin(material);
   try {
-    plugin.whenReady = plugin.setSource({ ...options, latent });
+    plugin.whenReady = plugin.setSource({ ...options, swatch });
   } catch (e) {
     material.dispose();
     throw e;
@@ -56,13 +55,12 @@ export function createVaeMaterial(
   return material;
 }
 
-function namedLatent(options: CreateVaeMaterialOptions): LatentGrid | undefined {
-  if (options.material === undefined) return undefined;
-  if (!options.materials) {
-    throw new Error(`unknown material '${options.material}'; allowed: none (pass options.materials)`);
+function namedSwatch(options: CreateVaeMaterialOptions): Swatch {
+  const name = options.swatch as string;
+  if (!options.swatches) {
+    throw new Error(
+      `swatch '${name}' is a name: pass options.swatches (await loadPretrainedSwatches()) to pick it from, or a Swatch`,
+    );
   }
-  const found = materialLatent(options.materials, options.material);
-  const size = options.size ?? 256;
-  const grid = options.model.latentSize(size, size);
-  return resizeLatent(found, grid.height, grid.width);
+  return pretrainedSwatch(options.swatches, name);
 }

@@ -1,8 +1,12 @@
 import type { LatentGrid } from '../latent/latentGrid.js';
 import { similarLatent, slerpLatent } from '../latent/latentOps.js';
 import { checkSeed, offsetSeed } from '../latent/random.js';
+import { Swatch } from '../latent/swatch.js';
 
-/** A slow random walk through the latent space, starting at the material's latent. */
+/**
+ * A slow random walk, starting at the material's latent: each waypoint is a variation of the one before
+ * (the material's `swatch.similar`, so the walk keeps the swatch's look).
+ */
 export interface LatentWalk {
   readonly mode: 'walk';
   /** Waypoints passed per second (default: 0.25). */
@@ -13,11 +17,14 @@ export interface LatentWalk {
   readonly seed?: number;
 }
 
-/** A loop through keyframe latents, slerped, back to the first. */
+/** A loop through keyframes, slerped, back to the first. */
 export interface LatentKeyframes {
   readonly mode: 'keyframes';
-  /** Two or more latents of one shape. */
-  readonly keyframes: readonly LatentGrid[];
+  /**
+   * Two or more latents of one shape, or swatches: a material samples all its swatch keyframes with one shared
+   * layout (`Swatch.sampleAligned`, its seed) at its size, so the loop morphs one material into the next.
+   */
+  readonly keyframes: readonly (LatentGrid | Swatch)[];
   /** Seconds from one keyframe to the next (default: 4). */
   readonly period?: number;
 }
@@ -39,8 +46,18 @@ export class LatentAnimator {
   // kept, so an animation running for hours holds constant memory.
   private _start: LatentGrid | null = null;
   private _recent: { index: number; latent: LatentGrid }[] = [];
+  private readonly _vary: (latent: LatentGrid, amount: number, seed: number) => LatentGrid;
 
-  constructor(start: LatentGrid, animation: LatentAnimation) {
+  /**
+   * `vary(latent, amount, seed)` makes a walk's next waypoint (default: similarLatent, a model-free blend
+   * with Gaussian noise; a material passes its swatch's `similar`). Keyframes must be latents here.
+   */
+  constructor(
+    start: LatentGrid,
+    animation: LatentAnimation,
+    vary: (latent: LatentGrid, amount: number, seed: number) => LatentGrid = similarLatent,
+  ) {
+    this._vary = vary;
     if (animation?.mode === 'walk') {
       const speed = animation.speed ?? 0.25;
       const amount = animation.amount ?? 0.35;
@@ -56,9 +73,14 @@ export class LatentAnimator {
           `keyframes must be an array of at least 2 latents, got ${keyframes?.length ?? keyframes}`,
         );
       }
+      if (keyframes.some((k) => k instanceof Swatch)) {
+        throw new Error(
+          'swatch keyframes are sampled by the material (VaeMaterialPlugin.animate); give latents here',
+        );
+      }
       const period = animation.period ?? 4;
       if (!(period > 0)) throw new Error(`keyframe period must be > 0 seconds, got ${period}`);
-      for (const k of keyframes) {
+      for (const k of keyframes as LatentGrid[]) {
         if (
           k.height !== keyframes[0].height ||
           k.width !== keyframes[0].width ||
@@ -67,7 +89,7 @@ export class LatentAnimator {
           throw new Error('keyframes must all have the shape of the first keyframe');
         }
       }
-      this._animation = { mode: 'keyframes', keyframes: [...keyframes], period };
+      this._animation = { mode: 'keyframes', keyframes: [...(keyframes as LatentGrid[])], period };
     } else {
       throw new Error(
         `animation mode must be 'walk' or 'keyframes', got ${(animation as { mode?: unknown })?.mode}`,
@@ -83,7 +105,8 @@ export class LatentAnimator {
       const position = t / a.period;
       const k = Math.floor(position);
       const n = a.keyframes.length;
-      return slerpLatent(a.keyframes[k % n], a.keyframes[(k + 1) % n], smoothstep(position - k));
+      const frames = a.keyframes as readonly LatentGrid[];
+      return slerpLatent(frames[k % n], frames[(k + 1) % n], smoothstep(position - k));
     }
     const position = t * a.speed;
     const k = Math.floor(position);
@@ -96,7 +119,7 @@ export class LatentAnimator {
     for (const w of this._recent) if (w.index <= k && w.index >= from.index) from = w;
     while (from.index < k) {
       const index = from.index + 1;
-      from = { index, latent: similarLatent(from.latent, walk.amount, offsetSeed(walk.seed, index)) };
+      from = { index, latent: this._vary(from.latent, walk.amount, offsetSeed(walk.seed, index)) };
       this._recent.push(from);
       if (this._recent.length > 3) this._recent.shift();
     }

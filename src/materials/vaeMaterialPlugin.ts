@@ -16,14 +16,19 @@ import type { Scene } from '@babylonjs/core/scene.js';
 import type { Nullable } from '@babylonjs/core/types.js';
 import type { LatentGrid } from '../latent/latentGrid.js';
 import { parseLatent, serializeLatent, validateLatent } from '../latent/latentGrid.js';
+import { lerpLatent } from '../latent/latentOps.js';
 import { checkSeed, offsetSeed } from '../latent/random.js';
+import { Swatch } from '../latent/swatch.js';
 import type { TextureVae } from '../model/textureVae.js';
-import { getVaeModel } from '../textures/vaeModelRegistry.js';
+import { getVaeModel, getVaeSwatch, registeredSwatchName } from '../textures/vaeModelRegistry.js';
 import { VaeProceduralTexture, type VaeProceduralTextureOptions } from '../textures/vaeProceduralTexture.js';
 import { HeightNormalTexture } from './heightNormalTexture.js';
 import { type LatentAnimation, LatentAnimator } from './latentAnimator.js';
 
-/** How a VAE material draws its texture: the model, the first latent and the texture's options. */
+/**
+ * How a VAE material draws its texture: the model, its swatch (the look) or a first latent, and the texture's
+ * options. A swatch or a latent is required: the material never falls back to the model's prior.
+ */
 export interface VaeMaterialSourceOptions {
   /** The model that decodes the material's textures (required; not disposed by the material). */
   model: TextureVae;
@@ -31,19 +36,19 @@ export interface VaeMaterialSourceOptions {
   modelId?: string;
   /** Texture size in pixels, a multiple of the model's stride (default: 256). */
   size?: number;
-  /** The first latent; a grid of model.latentSize(size, size) cells (default: a prior sample of `seed`). */
+  /**
+   * The material's look, made for `model`: the first latent is `swatch.sample({size, seed})`, and `resample`,
+   * `similar` and the walk animation draw from it (default: none; then `latent` is required).
+   */
+  swatch?: Swatch;
+  /** The first latent, a grid of model.latentSize(size, size) cells; takes precedence over the swatch's sample (default: none). */
   latent?: LatentGrid;
-  /** Seed of the first prior sample and of `resample()` without a seed, an integer from 0 to 2^32 - 1 (default: 0). */
+  /** Seed of the first swatch sample and of `resample()` without a seed, an integer from 0 to 2^32 - 1 (default: 0). */
   seed?: number;
-  /** Temperature of prior samples (default: 1). */
-  temperature?: number;
   /** Strength of a normal map derived from the texture's luminance; 0 for none (default: 0). */
   normalStrength?: number;
   /** Babylon texture options passed to both VaeProceduralTextures (format, colour space, mipmaps...). */
-  texture?: Omit<
-    VaeProceduralTextureOptions,
-    'model' | 'modelId' | 'size' | 'latent' | 'seed' | 'temperature'
-  >;
+  texture?: Omit<VaeProceduralTextureOptions, 'model' | 'modelId' | 'size' | 'latent' | 'seed' | 'swatch'>;
 }
 
 /** Options of a latent change. */
@@ -52,11 +57,25 @@ export interface LatentChangeOptions {
   duration?: number;
 }
 
-type ResolvedSourceOptions = Required<Omit<VaeMaterialSourceOptions, 'latent' | 'modelId' | 'model'>>;
+/** Options of {@link VaeMaterialPlugin.morphTo}. */
+export interface MorphOptions {
+  /** Milliseconds from the current look to the target (default: 1000). */
+  duration?: number;
+  /** Seed of the aligned swatch samples of a morph to a swatch (default: the next seed). */
+  seed?: number;
+}
+
+/** Longest cross-fade of one step of a morph, in ms: each step fades in while the next one decodes. */
+const MORPH_STEP_FADE = 250;
+
+type ResolvedSourceOptions = Required<
+  Omit<VaeMaterialSourceOptions, 'latent' | 'modelId' | 'model' | 'swatch'>
+>;
 
 /** A source built and checked, not yet shown: what setSource swaps in once nothing can fail any more. */
 interface BuiltSource {
   model: TextureVae;
+  swatch: Swatch | null;
   front: VaeProceduralTexture;
   normal: HeightNormalTexture | null;
   options: ResolvedSourceOptions;
@@ -137,6 +156,15 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
   private _changing = false;
   private _fade: { start: number; duration: number; done: () => void } | null = null;
   private _animator: LatentAnimator | null = null;
+  private _swatch: Swatch | null = null;
+  private _morph: {
+    from: LatentGrid;
+    to: LatentGrid;
+    swatch: Swatch | null;
+    start: number;
+    duration: number;
+    waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+  } | null = null;
   private _animationStart = 0;
   private _frameObserver: Nullable<Observer<Scene>> = null;
   private _seedCounter = 0;
@@ -179,14 +207,9 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     return this._sourceOptions?.seed ?? 0;
   }
 
-  /** Temperature of prior samples. */
-  get temperature(): number {
-    return this._sourceOptions?.temperature ?? 1;
-  }
-  set temperature(value: number) {
-    if (!(value >= 0 && value <= 4))
-      throw new Error(`temperature must be a number from 0 to 4, got ${value}`);
-    if (this._sourceOptions) this._sourceOptions.temperature = value;
+  /** The swatch the material draws new latents from (its look), or null for a material made from a latent. */
+  get swatch(): Swatch | null {
+    return this._swatch;
   }
 
   /** The normal map derived from the texture, when normalStrength > 0. */
@@ -214,9 +237,17 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     if (model.isDisposed) throw new Error('the TextureVae given to the VAE material has been disposed');
     const size = options.size ?? 256;
     const seed = checkSeed(options.seed ?? 0);
-    const temperature = options.temperature ?? 1;
     const normalStrength = options.normalStrength ?? 0;
-    const latent = options.latent ?? model.sample({ width: size, height: size, seed, temperature });
+    const swatch = options.swatch ?? null;
+    if (swatch !== null) {
+      if (!(swatch instanceof Swatch)) throw new Error(`swatch must be a Swatch, got ${String(swatch)}`);
+      swatch.checkModel(model);
+    } else if (!options.latent) {
+      throw new Error(
+        'VAE material source needs options.swatch (a Swatch, e.g. from loadPretrainedSwatches()) or options.latent (a LatentGrid)',
+      );
+    }
+    const latent = options.latent ?? (swatch as Swatch).sample({ width: size, height: size, seed });
     const scene = this._material.getScene();
     const front = new VaeProceduralTexture(`${this._material.name}.vae0`, scene, {
       ...options.texture,
@@ -242,9 +273,10 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     }
     return {
       model,
+      swatch,
       front,
       normal,
-      options: { size, seed, temperature, normalStrength, texture: { ...options.texture } },
+      options: { size, seed, normalStrength, texture: { ...options.texture } },
     };
   }
 
@@ -253,6 +285,7 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     this._releaseSource();
     const { front, normal } = source;
     this._model = source.model;
+    this._swatch = source.swatch;
     this._modelId = front.modelId;
     this._sourceOptions = source.options;
     this._textures = [front, null];
@@ -272,8 +305,16 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     });
   }
 
-  /** Changes the latent; resolves once the new texture is fully shown. Rapid calls coalesce: latest wins. */
+  /**
+   * Changes the latent; resolves once the new texture is fully shown. Rapid calls coalesce: latest wins. Stops a
+   * running morph (its promise rejects).
+   */
   setLatent(latent: LatentGrid, options: LatentChangeOptions = {}): Promise<void> {
+    this._endMorph(new Error('the morph was interrupted by another latent change'));
+    return this._change(latent, options);
+  }
+
+  private _change(latent: LatentGrid, options: LatentChangeOptions): Promise<void> {
     const model = this._requireSource();
     const duration = options.duration ?? 0;
     if (!(duration >= 0 && duration <= 600_000)) {
@@ -299,33 +340,128 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     return promise;
   }
 
-  /** A new prior sample (seed default: the next seed), cut or cross-faded in. */
-  resample(options: { seed?: number; temperature?: number; duration?: number } = {}): Promise<void> {
-    const model = this._requireSource();
-    const o = this._sourceOptions as NonNullable<typeof this._sourceOptions>;
-    const seed =
-      options.seed !== undefined ? checkSeed(options.seed) : offsetSeed(o.seed, 1 + this._seedCounter++);
-    if (options.temperature !== undefined) this.temperature = options.temperature;
+  /** A new sample of the material's swatch (seed default: the next seed), cut or cross-faded in. */
+  resample(options: { seed?: number; duration?: number } = {}): Promise<void> {
+    let swatch: Swatch;
+    let seed: number;
+    try {
+      swatch = this._requireSwatch('resample');
+      seed = this._nextSeed(options.seed, 1);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const o = this._sourceOptions as ResolvedSourceOptions;
     o.seed = seed;
-    const latent = model.sample({ width: o.size, height: o.size, seed: o.seed, temperature: o.temperature });
-    return this.setLatent(latent, { duration: options.duration });
-  }
-
-  /** A variation of the current latent: amount 0 is the same, 1 an unrelated sample. */
-  similar(amount: number, options: { seed?: number; duration?: number } = {}): Promise<void> {
-    const model = this._requireSource();
-    const seed =
-      options.seed !== undefined
-        ? checkSeed(options.seed)
-        : offsetSeed(this._sourceOptions?.seed ?? 0, 1000 + this._seedCounter++);
-    return this.setLatent(model.similar(this._latent as LatentGrid, amount, seed), {
+    return this.setLatent(swatch.sample({ width: o.size, height: o.size, seed }), {
       duration: options.duration,
     });
   }
 
-  /** Cross-fades to `latent` over `duration` ms (default: 1000). */
-  morphTo(latent: LatentGrid, options: LatentChangeOptions = {}): Promise<void> {
-    return this.setLatent(latent, { duration: options.duration ?? 1000 });
+  /**
+   * A variation of the current latent drawn from the swatch (`swatch.similar`): amount 0 is the same, 1 a new
+   * swatch sample; in between, that share of the layout is synthesised anew.
+   */
+  similar(amount: number, options: { seed?: number; duration?: number } = {}): Promise<void> {
+    let latent: LatentGrid;
+    try {
+      const swatch = this._requireSwatch('similar');
+      latent = swatch.similar(this._latent as LatentGrid, amount, this._nextSeed(options.seed, 1000));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.setLatent(latent, { duration: options.duration });
+  }
+
+  /**
+   * Moves to `target` over `duration` ms (default: 1000). A latent is cross-faded in. A swatch (made for this
+   * material's model) is sampled together with the current swatch with one shared layout
+   * (`Swatch.sampleAligned`), and the latent travels from the current swatch's sample to the target's,
+   * decoding as fast as the scene's decode scheduler allows and cross-fading each step, so the material
+   * changes in place instead of ghosting two layouts; the target then is the material's swatch. Resolves when
+   * the target is fully shown; a later latent change or morph interrupts it (its promise rejects).
+   */
+  morphTo(target: Swatch | LatentGrid, options: MorphOptions = {}): Promise<void> {
+    const duration = options.duration ?? 1000;
+    if (!(target instanceof Swatch)) return this.setLatent(target, { duration });
+    let aligned: LatentGrid[];
+    try {
+      const model = this._requireSource();
+      target.checkModel(model);
+      if (!(duration >= 0 && duration <= 600_000)) {
+        throw new Error(`duration must be from 0 to 600000 ms, got ${duration}`);
+      }
+      const seed = this._nextSeed(options.seed, 1);
+      const o = this._sourceOptions as ResolvedSourceOptions;
+      aligned = Swatch.sampleAligned([this._swatch ?? target, target], {
+        width: o.size,
+        height: o.size,
+        seed,
+      });
+      o.seed = seed;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this._endMorph(new Error('the morph was interrupted by another morph'));
+    this._animator = null;
+    const [from, to] = aligned;
+    return new Promise<void>((resolve, reject) => {
+      this._morph = {
+        from,
+        to,
+        swatch: target,
+        start: performance.now(),
+        duration,
+        waiters: [{ resolve, reject }],
+      };
+    });
+  }
+
+  /** Whether a morph to a swatch runs. */
+  get isMorphing(): boolean {
+    return this._morph !== null;
+  }
+
+  private _endMorph(error: Error | null): void {
+    const morph = this._morph;
+    if (!morph) return;
+    this._morph = null;
+    if (error) for (const w of morph.waiters) w.reject(error);
+  }
+
+  /** One step of a running morph, when no change is under way: the latent at this time, or the target. */
+  private _morphStep(): void {
+    const morph = this._morph as NonNullable<typeof this._morph>;
+    const t = morph.duration <= 0 ? 1 : (performance.now() - morph.start) / morph.duration;
+    const fade = Math.min(MORPH_STEP_FADE, morph.duration / 4);
+    if (t < 1) {
+      this._change(lerpLatent(morph.from, morph.to, smoothstep(t)), { duration: fade }).catch(() => {});
+      return;
+    }
+    this._morph = null;
+    if (morph.swatch) this._swatch = morph.swatch;
+    this._change(morph.to, { duration: fade }).then(
+      () => {
+        for (const w of morph.waiters) w.resolve();
+      },
+      (e) => {
+        for (const w of morph.waiters) w.reject(e);
+      },
+    );
+  }
+
+  private _requireSwatch(what: string): Swatch {
+    this._requireSource();
+    if (!this._swatch) {
+      throw new Error(
+        `${what}() draws from the material's swatch, and this material was made from a latent: give it one with setSource({ swatch }) or morphTo(swatch)`,
+      );
+    }
+    return this._swatch;
+  }
+
+  private _nextSeed(seed: number | undefined, salt: number): number {
+    if (seed !== undefined) return checkSeed(seed);
+    return offsetSeed(this._sourceOptions?.seed ?? 0, salt + this._seedCounter++);
   }
 
   /**
@@ -334,7 +470,28 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
    */
   animate(animation: LatentAnimation, options: { fade?: number } = {}): void {
     this._requireSource();
-    this._animator = new LatentAnimator(this._latent as LatentGrid, animation);
+    const o = this._sourceOptions as ResolvedSourceOptions;
+    const swatch = this._swatch;
+    let resolved: LatentAnimation = animation;
+    if (animation?.mode === 'keyframes' && Array.isArray(animation.keyframes)) {
+      const swatches = animation.keyframes.filter((k): k is Swatch => k instanceof Swatch);
+      if (swatches.length > 0) {
+        for (const k of swatches) k.checkModel(this._model as TextureVae);
+        // All swatch keyframes share one layout, so each step of the loop morphs one material into the next.
+        const aligned = Swatch.sampleAligned(swatches, { width: o.size, height: o.size, seed: o.seed });
+        let next = 0;
+        resolved = {
+          ...animation,
+          keyframes: animation.keyframes.map((k) => (k instanceof Swatch ? aligned[next++] : k)),
+        };
+      }
+    }
+    this._animator = new LatentAnimator(
+      this._latent as LatentGrid,
+      resolved,
+      swatch ? (latent, amount, seed) => swatch.similar(latent, amount, seed) : undefined,
+    );
+    this._endMorph(new Error('the morph was interrupted by an animation'));
     this._animationFade = options.fade ?? 300;
     this._animationStart = performance.now();
   }
@@ -369,9 +526,11 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
         done();
       }
     }
-    if (this._animator && !this._changing && !this._pending) {
+    if (this._morph && !this._changing && !this._pending) {
+      this._morphStep();
+    } else if (this._animator && !this._changing && !this._pending) {
       const latent = this._animator.latentAt((performance.now() - this._animationStart) / 1000);
-      this.setLatent(latent, { duration: this._animationFade }).catch((e: Error) =>
+      this._change(latent, { duration: this._animationFade }).catch((e: Error) =>
         this.onErrorObservable.notifyObservers(e),
       );
     }
@@ -450,14 +609,10 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
       configurable: true,
       get: () => this.seed,
       set: (v: number) => {
-        this.resample({ seed: Math.round(v) }).catch((e: Error) => this.onErrorObservable.notifyObservers(e));
-      },
-    });
-    Object.defineProperty(target, 'vaeTemperature', {
-      configurable: true,
-      get: () => this.temperature,
-      set: (v: number) => {
-        this.temperature = v;
+        if (this._swatch)
+          this.resample({ seed: Math.round(v) }).catch((e: Error) =>
+            this.onErrorObservable.notifyObservers(e),
+          );
       },
     });
     Object.defineProperty(target, 'vaeCrossFade', {
@@ -477,14 +632,6 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
         step: 1,
       },
       {
-        label: 'VAE temperature',
-        propertyName: 'vaeTemperature',
-        type: InspectableType.Slider,
-        min: 0,
-        max: 2,
-        step: 0.05,
-      },
-      {
         label: 'VAE cross-fade',
         propertyName: 'vaeCrossFade',
         type: InspectableType.Slider,
@@ -497,7 +644,8 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
         propertyName: 'vaeResample',
         type: InspectableType.Button,
         callback: () => {
-          this.resample({ duration: 500 }).catch((e: Error) => this.onErrorObservable.notifyObservers(e));
+          if (this._swatch)
+            this.resample({ duration: 500 }).catch((e: Error) => this.onErrorObservable.notifyObservers(e));
         },
       },
     );
@@ -508,6 +656,8 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     if (this._frameObserver) this._material.getScene().onBeforeRenderObservable.remove(this._frameObserver);
     this._frameObserver = null;
     this._animator = null;
+    this._endMorph(new Error('the VAE material source was replaced or disposed before the morph ended'));
+    this._swatch = null;
     const error = new Error('the VAE material source was replaced or disposed before the change ran');
     if (this._pending) for (const w of this._pending.waiters) w.reject(error);
     this._pending = null;
@@ -624,11 +774,13 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
     o.isEnabled = this._isEnabled;
     if (this._textures && this._sourceOptions) {
       const latent = this._shownLatent ?? (this._latent as LatentGrid);
+      // A registered swatch is stored by name (registerVaeSwatches), so parse binds the material to it again.
+      const swatch = this._swatch ? registeredSwatchName(this._modelId, this._swatch) : null;
       o.vae = {
         modelId: this._modelId,
+        ...(swatch !== null ? { swatch } : {}),
         size: this._sourceOptions.size,
         seed: this._sourceOptions.seed,
-        temperature: this._sourceOptions.temperature,
         normalStrength: this._sourceOptions.normalStrength,
         texture: this._sourceOptions.texture,
         latent: serializeLatent(latent),
@@ -657,6 +809,20 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
           `no TextureVae registered under '${vae.modelId}': call registerVaeModel('${vae.modelId}', model) before loading`,
         );
       }
+      let swatch: Swatch | undefined;
+      if (vae.swatch !== undefined) {
+        if (typeof vae.swatch !== 'string') {
+          throw new Error(
+            `VaeMaterialPlugin.parse: swatch must be a swatch name, got ${JSON.stringify(vae.swatch)}`,
+          );
+        }
+        swatch = getVaeSwatch(vae.modelId, vae.swatch);
+        if (!swatch) {
+          throw new Error(
+            `no swatch '${vae.swatch}' registered for model '${vae.modelId}': call registerVaeSwatches('${vae.modelId}', swatches) before loading`,
+          );
+        }
+      }
       let grid: { height: number; width: number };
       try {
         grid = model.latentSize(vae.size, vae.size);
@@ -666,9 +832,9 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
       built = this._buildSource({
         model,
         modelId: vae.modelId,
+        swatch,
         size: vae.size,
         seed: vae.seed,
-        temperature: vae.temperature,
         normalStrength: vae.normalStrength,
         texture: vae.texture,
         latent: parseLatent(vae.latent, { ...grid, channels: model.latentChannels }),
@@ -751,6 +917,10 @@ fn vaeAlbedo(uv: vec2f) -> vec3f {
 /** Makes the plugin known to Babylon's serializer; safe to call more than once. */
 export function registerVaeMaterialPlugin(): void {
   RegisterClass('BABYLON.VaeMaterialPlugin', VaeMaterialPlugin);
+}
+
+function smoothstep(t: number): number {
+  return t * t * (3 - 2 * t);
 }
 
 function copyLatent(latent: LatentGrid): LatentGrid {

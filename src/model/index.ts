@@ -6,7 +6,7 @@ export {
   MAX_EXEMPLAR_SIDE,
   toExemplars,
 } from './exemplars.js';
-export { TEXTURE_VAE_METADATA_KEY, validateTextureVaeArtifacts } from './io.js';
+export { TEXTURE_VAE_METADATA_KEY, textureVaeConfigOf, validateTextureVaeArtifacts } from './io.js';
 export {
   PaddedConv2D,
   type PaddedConv2DActivation,
@@ -26,10 +26,12 @@ export { type PatchOptions, PatchSampler } from './patches.js';
 export type { PixelImage } from './pixelImage.js';
 export {
   loadPretrained,
-  loadPretrainedLatents,
-  type MaterialLatents,
+  loadPretrainedSwatches,
   PRETRAINED_MODEL_IDS,
   type PretrainedModelId,
+  type PretrainedSwatches,
+  pretrainedSwatch,
+  pretrainedSwatchNames,
 } from './pretrained/pretrained.js';
 export { TextureVae } from './textureVae.js';
 export {

@@ -192,13 +192,12 @@ export function textureVaeMetadata(config: Readonly<TextureVaeConfig>): Record<s
 }
 
 /**
- * Checks loaded artifacts against the architecture their config describes, before any tensor exists: a
- * TextureVae config in the metadata, a layers-model topology equal to the one the config describes (see
- * checkTextureVaeTopology), a weights manifest with exactly the expected names and shapes, float32 dtypes (or
- * their uint8 / uint16 / float16 quantization), weight data of exactly the manifest's byte count, and only
- * finite weight values. Returns the validated config.
+ * The resolved TextureVae config saved in a model.json's userDefinedMetadata (artifacts or the parsed JSON);
+ * throws an Error that says what is missing or invalid. Checks nothing else of the model.
  */
-export function validateTextureVaeArtifacts(artifacts: io.ModelArtifacts): Readonly<TextureVaeConfig> {
+export function textureVaeConfigOf(
+  artifacts: Pick<io.ModelArtifacts, 'userDefinedMetadata'>,
+): Readonly<TextureVaeConfig> {
   const meta = artifacts.userDefinedMetadata?.[TEXTURE_VAE_METADATA_KEY] as
     | { format?: unknown; config?: unknown }
     | undefined;
@@ -220,6 +219,18 @@ export function validateTextureVaeArtifacts(artifacts: io.ModelArtifacts): Reado
   } catch (e) {
     throw new Error(`model.json holds an invalid TextureVae config: ${(e as Error).message}`);
   }
+  return config;
+}
+
+/**
+ * Checks loaded artifacts against the architecture their config describes, before any tensor exists: a
+ * TextureVae config in the metadata, a layers-model topology equal to the one the config describes (see
+ * checkTextureVaeTopology), a weights manifest with exactly the expected names and shapes, float32 dtypes (or
+ * their uint8 / uint16 / float16 quantization), weight data of exactly the manifest's byte count, and only
+ * finite weight values. Returns the validated config.
+ */
+export function validateTextureVaeArtifacts(artifacts: io.ModelArtifacts): Readonly<TextureVaeConfig> {
+  const config = textureVaeConfigOf(artifacts);
   if (!artifacts.modelTopology || typeof artifacts.modelTopology !== 'object') {
     throw new Error('model.json has no layers-model topology (modelTopology)');
   }

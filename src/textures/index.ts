@@ -7,7 +7,15 @@ export {
   type TensorProceduralTextureOptions,
 } from './tensorProceduralTexture.js';
 export { type TextureExemplarOptions, textureExemplar } from './textureExemplar.js';
-export { getVaeModel, registerVaeModel, resolveVaeModel, unregisterVaeModel } from './vaeModelRegistry.js';
+export {
+  getVaeModel,
+  getVaeSwatch,
+  registerVaeModel,
+  registerVaeSwatches,
+  resolveVaeModel,
+  resolveVaeSwatch,
+  unregisterVaeModel,
+} from './vaeModelRegistry.js';
 export {
   registerVaeProceduralTexture,
   type SerializedVae,

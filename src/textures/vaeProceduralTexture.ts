@@ -10,11 +10,18 @@ import {
   serializeLatent,
   validateLatent,
 } from '../latent/latentGrid.js';
+import { Swatch } from '../latent/swatch.js';
 import type { TextureVae } from '../model/textureVae.js';
 import { DecodeScheduler } from './decodeScheduler.js';
 import { RegenerationQueue } from './regenerationQueue.js';
 import { TensorProceduralTexture, type TensorProceduralTextureOptions } from './tensorProceduralTexture.js';
-import { getVaeModel, resolveVaeModel } from './vaeModelRegistry.js';
+import {
+  getVaeModel,
+  getVaeSwatch,
+  registeredSwatchName,
+  resolveVaeModel,
+  resolveVaeSwatch,
+} from './vaeModelRegistry.js';
 
 /** Options of a VaeProceduralTexture. */
 export interface VaeProceduralTextureOptions extends TensorProceduralTextureOptions {
@@ -26,14 +33,17 @@ export interface VaeProceduralTextureOptions extends TensorProceduralTextureOpti
    */
   modelId?: string;
   /**
+   * The texture's look, made for `model`: without a `latent`, the texture shows `swatch.sample({size, seed})`
+   * (default: none; a swatch or a latent is required).
+   */
+  swatch?: Swatch;
+  /**
    * The latent to decode: a grid of model.latentSize(size, size) cells with model.latentChannels channels
-   * (default: a prior sample drawn with `seed` and `temperature`).
+   * (default: the swatch's sample).
    */
   latent?: LatentGrid;
-  /** Seed of the prior sample used when no latent is given (default: 0). */
+  /** Seed of the swatch sample used when no latent is given (default: 0). */
   seed?: number;
-  /** Temperature of that prior sample (default: 1). */
-  temperature?: number;
   /** Wrap addressing for seamless tiling (default: model.config.tileable). */
   tileable?: boolean;
 }
@@ -41,6 +51,8 @@ export interface VaeProceduralTextureOptions extends TensorProceduralTextureOpti
 /** What `serialize()` stores besides Babylon's texture fields. */
 export interface SerializedVae {
   modelId: string;
+  /** Name the texture's swatch is registered under for the model (registerVaeSwatches); absent otherwise. */
+  swatch?: string;
   size: number;
   latent: SerializedLatent;
   tileable: boolean;
@@ -83,6 +95,8 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
   static override readonly displayName: string = 'VaeProceduralTexture';
   /** The model that draws this texture (not owned). */
   readonly model: TextureVae;
+  /** The swatch the first latent was sampled from, or null for a texture made from a latent. */
+  readonly swatch: Swatch | null;
   /** Id of the model in the registry, stored by `serialize()`. */
   readonly modelId: string;
   /** Raised with the error of a regeneration nobody awaited (a `latent` change, a context restore). */
@@ -99,18 +113,23 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     if (model.isDisposed) throw new Error('the TextureVae given to VaeProceduralTexture has been disposed');
     const size = options.size ?? 256;
     gridFor(model, size);
+    const swatch = options.swatch ?? null;
+    if (swatch !== null) {
+      if (!(swatch instanceof Swatch)) throw new Error(`swatch must be a Swatch, got ${String(swatch)}`);
+      swatch.checkModel(model);
+    } else if (!options.latent) {
+      throw new Error(
+        'VaeProceduralTexture needs options.swatch (a Swatch, e.g. from loadPretrainedSwatches()) or options.latent (a LatentGrid)',
+      );
+    }
     // Checked before the copy, so a malformed latent costs no allocation.
     if (options.latent) checkLatent(model, size, options.latent);
     const latent = options.latent
       ? copyLatent(options.latent)
-      : model.sample({
-          width: size,
-          height: size,
-          seed: options.seed ?? 0,
-          temperature: options.temperature ?? 1,
-        });
+      : (swatch as Swatch).sample({ width: size, height: size, seed: options.seed ?? 0 });
     super(name, scene, { ...options, size, tileable: options.tileable ?? model.config.tileable });
     this.model = model;
+    this.swatch = swatch;
     this.modelId = options.modelId ?? model.config.name;
     this._latent = latent;
     this._queue = new RegenerationQueue((next) => this._generate(next));
@@ -126,11 +145,18 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
   static async CreateAsync(
     name: string,
     scene: Scene,
-    options: Omit<VaeProceduralTextureOptions, 'model'> & { model: TextureVae | string },
+    options: Omit<VaeProceduralTextureOptions, 'model' | 'swatch'> & {
+      model: TextureVae | string;
+      swatch?: Swatch | string;
+    },
   ): Promise<VaeProceduralTexture> {
     const model = await resolveVaeModel(options.model);
     const modelId = options.modelId ?? (typeof options.model === 'string' ? options.model : undefined);
-    const texture = new VaeProceduralTexture(name, scene, { ...options, model, modelId });
+    const swatch =
+      options.swatch === undefined
+        ? undefined
+        : await resolveVaeSwatch(modelId ?? model.config.name, options.swatch);
+    const texture = new VaeProceduralTexture(name, scene, { ...options, model, modelId, swatch });
     await texture.whenDrawn();
     return texture;
   }
@@ -233,8 +259,10 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
   override serialize(): SerializedVaeProceduralTexture {
     const serialized = super.serialize();
     serialized.customType = customType;
+    const swatchName = this.swatch ? registeredSwatchName(this.modelId, this.swatch) : null;
     const vae: SerializedVae = {
       modelId: this.modelId,
+      ...(swatchName !== null ? { swatch: swatchName } : {}),
       size: this.options.size,
       latent: serializeLatent(this._latent),
       tileable: this.options.tileable,
@@ -270,10 +298,25 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
         `no TextureVae registered under '${vae.modelId}': call registerVaeModel('${vae.modelId}', model) before loading`,
       );
     }
+    let swatch: Swatch | undefined;
+    if (vae.swatch !== undefined) {
+      if (typeof vae.swatch !== 'string') {
+        throw new Error(
+          `VaeProceduralTexture.Parse: swatch must be a swatch name, got ${JSON.stringify(vae.swatch)}`,
+        );
+      }
+      swatch = getVaeSwatch(vae.modelId, vae.swatch);
+      if (!swatch) {
+        throw new Error(
+          `no swatch '${vae.swatch}' registered for model '${vae.modelId}': call registerVaeSwatches('${vae.modelId}', swatches) before loading`,
+        );
+      }
+    }
     const grid = gridFor(model, vae.size);
     const latent = parseLatent(vae.latent, { ...grid, channels: model.latentChannels });
     const texture = new VaeProceduralTexture(parsed.name, scene, {
       model,
+      swatch,
       modelId: vae.modelId,
       size: vae.size,
       latent,

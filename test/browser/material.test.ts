@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { page } from 'vitest/browser';
 import type { LatentGrid } from '../../src/latent/latentGrid.js';
+import { Swatch } from '../../src/latent/swatch.js';
 import { createVaeMaterial } from '../../src/materials/createVaeMaterial.js';
 import { registerVaeMaterialPlugin, VaeMaterialPlugin } from '../../src/materials/vaeMaterialPlugin.js';
 import { TextureVae } from '../../src/model/textureVae.js';
@@ -35,10 +36,13 @@ let canvas: HTMLCanvasElement;
 let engine: Engine;
 let scene: Scene;
 let model: TextureVae;
+let swatch: Swatch;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
   model = TextureVae.create(tiny, { seed: 11 });
+  // A swatch of a 64-px exemplar grid: the materials sample their latents from it.
+  swatch = Swatch.fromLatent(model, model.sample({ width: 64, height: 64, seed: 5 }), { name: 'noise' });
   registerVaeModel('tiny-mat', model);
   registerVaeMaterialPlugin();
   canvas = document.createElement('canvas');
@@ -111,9 +115,10 @@ describe('VAE material', () => {
   let standard: StandardMaterial;
 
   test('a lit PBR sphere and a Standard box render textured, non-blank images', async () => {
-    pbr = createVaeMaterial(scene, { model, size: 32, seed: 1, name: 'pbrVae' }) as PBRMaterial;
+    pbr = createVaeMaterial(scene, { model, swatch, size: 32, seed: 1, name: 'pbrVae' }) as PBRMaterial;
     standard = createVaeMaterial(scene, {
       model,
+      swatch,
       size: 32,
       seed: 2,
       type: 'standard',
@@ -252,9 +257,7 @@ describe('VAE material', () => {
 
   test('the material exposes Inspector properties that act on it', () => {
     const labels = (pbr.inspectableCustomProperties ?? []).map((p) => p.label);
-    expect(labels).toEqual(
-      expect.arrayContaining(['VAE latent channel 0', 'VAE seed', 'VAE temperature', 'VAE resample']),
-    );
+    expect(labels).toEqual(expect.arrayContaining(['VAE latent channel 0', 'VAE seed', 'VAE resample']));
     const target = pbr as unknown as Record<string, number>;
     for (const p of pbr.inspectableCustomProperties ?? []) {
       if (p.type !== 6) expect(typeof target[p.propertyName]).toBe('number');
@@ -269,10 +272,13 @@ describe('VAE material', () => {
     await expect(plugin.morphTo(model.sample({ width: 32, height: 32 }), { duration: -1 })).rejects.toThrow(
       'duration must be from 0 to 600000 ms, got -1',
     );
-    expect(() => createVaeMaterial(scene, { model, material: 'bricks' })).toThrow(
-      "unknown material 'bricks'; allowed: none (pass options.materials)",
+    expect(() => createVaeMaterial(scene, { model, swatch: 'bricks' })).toThrow(
+      "swatch 'bricks' is a name: pass options.swatches (await loadPretrainedSwatches()) to pick it from, or a Swatch",
     );
-    expect(() => createVaeMaterial(scene, { model, type: 'glass' as 'pbr' })).toThrow(
+    expect(() => createVaeMaterial(scene, { model })).toThrow(
+      'VAE material source needs options.swatch (a Swatch, e.g. from loadPretrainedSwatches()) or options.latent (a LatentGrid)',
+    );
+    expect(() => createVaeMaterial(scene, { model, swatch, type: 'glass' as 'pbr' })).toThrow(
       "type must be 'pbr' or 'standard', got glass",
     );
   });

@@ -4,8 +4,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, expect, test } from 'vitest';
 import { runOnEngine } from '../../src/gpu/glHandoff.js';
-import { resizeLatent } from '../../src/latent/latentOps.js';
-import { loadPretrained, loadPretrainedLatents } from '../../src/model/pretrained/pretrained.js';
+import { loadPretrained, loadPretrainedSwatches } from '../../src/model/pretrained/pretrained.js';
 import type { TextureVae } from '../../src/model/textureVae.js';
 
 const canvas = document.createElement('canvas');
@@ -22,14 +21,15 @@ async function decodeValues(model: TextureVae, latent: ReturnType<TextureVae['sa
   return values;
 }
 
-test('the embedded model loads in the browser and decodes on the shared Babylon backend as on WASM, within 1e-3', async () => {
+test('the embedded model and its swatches load in the browser and decodes on the shared Babylon backend as on WASM, within 1e-3', async () => {
   setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
   await import('@tensorflow/tfjs-backend-wasm');
   expect(await tf.setBackend('wasm')).toBe(true);
   const model = await loadPretrained();
-  const latents = await loadPretrainedLatents();
-  expect(Object.keys(latents)).toContain('bricks');
-  const latent = resizeLatent(latents.bricks, 8, 8);
+  const swatches = await loadPretrainedSwatches();
+  expect(Object.keys(swatches)).toContain('bricks');
+  expect(swatches.bricks.isFor(model)).toBe(true);
+  const latent = swatches.bricks.sample({ width: 64, seed: 1 });
   const onWasm = await decodeValues(model, latent, false);
   const shared = await decodeValues(model, latent, true);
   expect(shared.length).toBe(64 * 64 * 3);

@@ -113,11 +113,16 @@ describe('VaeProceduralTexture in Chromium', () => {
     const before = Object.keys(tf.engine().registryFactory).filter((n) =>
       n.startsWith('babylon-webgl-'),
     ).length;
-    const left = new VaeProceduralTexture('left', scene, { model, size, seed: 1, generateMipMaps: false });
+    const left = new VaeProceduralTexture('left', scene, {
+      model,
+      size,
+      latent: model.sample({ width: size, height: size, seed: 1 }),
+      generateMipMaps: false,
+    });
     const middle = new VaeProceduralTexture('middle', scene, {
       model: other,
       size,
-      seed: 2,
+      latent: other.sample({ width: size, height: size, seed: 2 }),
       generateMipMaps: false,
     });
     const name = peekSharedBackend(engine)?.name;
@@ -161,7 +166,11 @@ describe('VaeProceduralTexture in Chromium', () => {
   });
 
   test('N regenerations: tensors, GPU bytes and engine textures end where they began', async () => {
-    const texture = new VaeProceduralTexture('leak', scene, { model, size });
+    const texture = new VaeProceduralTexture('leak', scene, {
+      model,
+      size,
+      latent: model.sample({ width: size, height: size }),
+    });
     await texture.regenerate();
     const gpuBytes = () =>
       runOnEngine(engine, () => (tf.memory() as { numBytesInGPU?: number }).numBytesInGPU ?? -1);
@@ -177,7 +186,11 @@ describe('VaeProceduralTexture in Chromium', () => {
   });
 
   test('a lost and restored WebGL context gives back the same content', async () => {
-    const texture = new VaeProceduralTexture('lost', scene, { model, size, seed: 21 });
+    const texture = new VaeProceduralTexture('lost', scene, {
+      model,
+      size,
+      latent: model.sample({ width: size, height: size, seed: 21 }),
+    });
     await texture.regenerate();
     const before = await texturePixels(texture);
     const gl = (engine as unknown as { _gl: WebGL2RenderingContext })._gl;
@@ -195,7 +208,11 @@ describe('VaeProceduralTexture in Chromium', () => {
     expect(maxError(after, rgbaAsImage(before))).toBeLessThanOrEqual(1 / 255);
     expect(maxError(after, await twin.decode(texture.latent))).toBeLessThanOrEqual(2 / 255);
     // The shared backend (and the model weights on it) work again for new textures.
-    const fresh = new VaeProceduralTexture('fresh', scene, { model, size, seed: 22 });
+    const fresh = new VaeProceduralTexture('fresh', scene, {
+      model,
+      size,
+      latent: model.sample({ width: size, height: size, seed: 22 }),
+    });
     await fresh.regenerate();
     expect(maxError(await texturePixels(fresh), await twin.decode(fresh.latent))).toBeLessThanOrEqual(
       2 / 255,

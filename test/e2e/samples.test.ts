@@ -61,7 +61,7 @@ describe('samples gallery', () => {
   test('material: lit objects render textured; resample changes them', async () => {
     const { sample, first } = await openStill('material', 'still&size=128');
     const { page } = sample;
-    expect(await sampleState(page)).toMatchObject({ material: 'bricks' });
+    expect(await sampleState(page)).toMatchObject({ swatch: 'bricks' });
     await clickGui(page, 'resample');
     await idle(page);
     expect(await sampleState(page)).toMatchObject({ seed: 1, crossFade: 1 });
@@ -90,7 +90,7 @@ describe('samples gallery', () => {
     await sample.close();
   });
 
-  test('training: a few steps update the reconstruction and the mesh; the model round-trips IndexedDB', async () => {
+  test('training: a few steps update the reconstruction, then the mesh; the model round-trips IndexedDB', async () => {
     const { sample, first } = await openStill('training', 'still&size=64&steps=3&batch=2&patch=32&preview=1');
     const { page } = sample;
     await clickGui(page, 'train');
@@ -98,6 +98,9 @@ describe('samples gallery', () => {
     const state = await sampleState(page);
     expect(state).toMatchObject({ step: 3, training: false });
     expect(Number.isFinite(state.loss)).toBe(true);
+    // The mesh shows the photo's swatch of the embedded model until the trained model's swatch is applied.
+    await clickGui(page, 'use on the mesh');
+    await idle(page);
     const trained = await canvasPixels(page);
     expect(changedFraction(first, trained)).toBeGreaterThan(0.02);
     expect(await page.locator('#progress').evaluate((p) => (p as HTMLProgressElement).value)).toBe(1);

@@ -59,8 +59,9 @@ describe('the package on deep Babylon imports', () => {
     );
     try {
       const box = CreateBox('box', { size: 1 }, scene);
+      const swatch = vae.Swatch.fromLatent(model, model.sample({ width: 64, height: 64, seed: 3 }));
       for (const type of ['standard', 'pbr'] as const) {
-        const material = vae.createVaeMaterial(scene, { model, size: 16, type, seed: 2 });
+        const material = vae.createVaeMaterial(scene, { model, swatch, size: 16, type, seed: 2 });
         box.material = material;
         const plugin = vae.VaeMaterialPlugin.get(material);
         expect(plugin?.getClassName()).toBe('VaeMaterialPlugin');
@@ -72,7 +73,7 @@ describe('the package on deep Babylon imports', () => {
 
       vae.registerVaeProceduralTexture();
       vae.registerVaeModel('deep-imports', model);
-      const texture = new vae.VaeProceduralTexture('vae', scene, { model, size: 16 });
+      const texture = new vae.VaeProceduralTexture('vae', scene, { model, size: 16, swatch });
       await texture.regenerate();
       expect(texture.isReady()).toBe(true);
       // Texture.Parse finds the class through Babylon's type store, as the scene loader does.

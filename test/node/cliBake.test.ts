@@ -7,9 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { run } from '../../cli/bake.js';
+import { Swatch } from '../../src/latent/swatch.js';
 import { TextureVae } from '../../src/model/textureVae.js';
 import { readAtlas } from '../../src/node/atlasFiles.js';
 import { fileSystemHandler } from '../../src/node/fileHandler.js';
+import { writeSwatchFile } from '../../src/node/swatchFiles.js';
 import { useWasmBackend } from '../../src/node/wasmBackend.js';
 
 const exec = promisify(execFile);
@@ -33,6 +35,41 @@ afterAll(() => {
 });
 
 describe('bake command', () => {
+  test('--swatch bakes swatch samples: tile i is the decode of swatch.sample with seed + i', async () => {
+    const model = await TextureVae.load(fileSystemHandler(modelDir));
+    const swatch = Swatch.fromLatent(model, model.sample({ width: 64, height: 64, seed: 8 }), {
+      name: 'blobs',
+    });
+    const file = join(dir, 'blobs.swatch');
+    writeSwatchFile(file, swatch);
+    const out = join(dir, 'swatched');
+    const args = ['--model', modelDir, '--swatch', file, '--count', '3', '--tile', '16', '--padding', '0'];
+    expect(await run([...args, '--seed', '6', '--out', out])).toBe(0);
+    const { pages, manifest } = readAtlas(`${out}.json`);
+    for (const tile of manifest.tiles) {
+      expect(tile.swatch).toBe('blobs');
+      expect(tile.seed).toBe(6 + tile.index);
+      const expected = await model.decode(swatch.sample({ width: 16, seed: tile.seed }));
+      let worst = 0;
+      for (let y = 0; y < 16; y++) {
+        for (let x = 0; x < 16; x++) {
+          for (let c = 0; c < 3; c++) {
+            const got = pages[0].data[((tile.rect.y + y) * pages[0].width + tile.rect.x + x) * 3 + c];
+            worst = Math.max(worst, Math.abs(got - expected.data[(y * 16 + x) * 3 + c]));
+          }
+        }
+      }
+      expect(worst).toBeLessThanOrEqual(1);
+    }
+    await expect(run([...args, '--temperature', '2', '--out', join(dir, 'x')])).rejects.toThrow(
+      '--swatch cannot be combined with --temperature',
+    );
+    await expect(run([...args.slice(0, 3), 'bricks', '--out', join(dir, 'x')])).rejects.toThrow(
+      '--swatch bricks names a swatch of the embedded model; use it with --model default',
+    );
+    model.dispose();
+  });
+
   test('end to end through bin/: writes the PNG and the manifest, then refuses to overwrite without --force', async () => {
     const out = join(dir, 'out', 'atlas');
     const args = ['bin/babylon-vae-textures.js', 'bake', '--model', modelDir, '--count', '5', '--tile', '16'];

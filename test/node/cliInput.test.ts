@@ -145,13 +145,15 @@ describe('train: resuming and saving', () => {
 });
 
 describe('names are own keys only', () => {
-  test('unknown commands and materials named after Object members are refused', async () => {
+  test('unknown commands and swatches named after Object members are refused', async () => {
     for (const name of ['__proto__', 'constructor', 'toString']) {
       const { result, stderr } = await captured(() => main([name]));
       expect(result).toBe(2);
-      expect(stderr).toContain(`unknown command "${name}"; allowed: train, bake, swatch, sample, encode, eval`);
-      await expect(sample(['--material', name, '--out', join(temp, 'never')])).rejects.toThrow(
-        `unknown material '${name}'; allowed: `,
+      expect(stderr).toContain(
+        `unknown command "${name}"; allowed: train, bake, swatch, sample, encode, eval`,
+      );
+      await expect(sample(['--swatch', name, '--out', join(temp, 'never')])).rejects.toThrow(
+        `--swatch ${name} is neither a swatch file nor a swatch of the embedded model (names: bricks, `,
       );
     }
     expect(existsSync(join(temp, 'never-0.png'))).toBe(false);

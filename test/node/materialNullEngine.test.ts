@@ -2,10 +2,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import { FreeCamera, NullEngine, Scene, type StandardMaterial, Vector3 } from '@babylonjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Swatch } from '../../src/latent/swatch.js';
 import { createVaeMaterial } from '../../src/materials/createVaeMaterial.js';
 import { VaeMaterialPlugin } from '../../src/materials/vaeMaterialPlugin.js';
 import { TextureVae } from '../../src/model/textureVae.js';
-import { registerVaeModel } from '../../src/textures/vaeModelRegistry.js';
+import { registerVaeModel, registerVaeSwatches } from '../../src/textures/vaeModelRegistry.js';
 
 const tiny = {
   latentChannels: 4,
@@ -28,6 +29,8 @@ describe('VaeMaterialPlugin on a NullEngine: a refused source leaves the working
   let model: TextureVae;
   let material: StandardMaterial;
   let plugin: VaeMaterialPlugin;
+  let swatch: Swatch;
+  let other: Swatch;
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
@@ -36,7 +39,16 @@ describe('VaeMaterialPlugin on a NullEngine: a refused source leaves the working
     new FreeCamera('camera', Vector3.Zero(), scene);
     model = TextureVae.create(tiny, { seed: 5 });
     registerVaeModel(tiny.name, model);
-    material = createVaeMaterial(scene, { model, size: 16, type: 'standard', seed: 3 }) as StandardMaterial;
+    // Swatches of exemplar grids (64 px at stride 4): the material only samples them.
+    swatch = Swatch.fromLatent(model, model.sample({ width: 64, height: 64, seed: 11 }), { name: 'a' });
+    other = Swatch.fromLatent(model, model.sample({ width: 64, height: 64, seed: 12 }), { name: 'b' });
+    material = createVaeMaterial(scene, {
+      model,
+      size: 16,
+      type: 'standard',
+      seed: 3,
+      swatch,
+    }) as StandardMaterial;
     plugin = VaeMaterialPlugin.get(material) as VaeMaterialPlugin;
     await plugin.whenReady;
   });
@@ -89,29 +101,131 @@ describe('VaeMaterialPlugin on a NullEngine: a refused source leaves the working
     expect(() =>
       plugin.setSource({ model, size: 16, latent: model.sample({ width: 8, height: 8 }) }),
     ).toThrow('latent must be 4x4 cells for a 16px texture (stride 4), got 2x2');
-    expect(() => plugin.setSource({ model, size: 16, normalStrength: 200 })).toThrow(
+    expect(() => plugin.setSource({ model, size: 16, swatch, normalStrength: 200 })).toThrow(
       'normal map strength must be a number from 0 to 100, got 200',
     );
-    expect(() => plugin.setSource({ model, size: 16, seed: -1 })).toThrow(
+    expect(() => plugin.setSource({ model, size: 16, swatch, seed: -1 })).toThrow(
       'seed must be an integer from 0 to 4294967295, got -1',
     );
+    expect(() => plugin.setSource({ model, size: 16 })).toThrow(
+      'VAE material source needs options.swatch (a Swatch, e.g. from loadPretrainedSwatches()) or options.latent (a LatentGrid)',
+    );
+    const stranger = TextureVae.create({ ...tiny, name: 'stranger' }, { seed: 1 });
+    expect(() => plugin.setSource({ model: stranger, size: 16, swatch })).toThrow(
+      "swatch 'a' was made with model 'tiny-material'",
+    );
+    stranger.dispose();
     await expectStillWorking(before);
   });
 
-  test('named materials are own keys only', () => {
-    const materials = { bricks: model.sample({ width: 16, height: 16, seed: 1 }) };
+  test('the first latent is a swatch sample; named swatches are own keys only', () => {
+    expect(plugin.swatch).toBe(swatch);
+    const swatches = Object.freeze(Object.assign(Object.create(null), { bricks: swatch }));
     const materialCount = scene.materials.length;
     for (const name of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
-      expect(() => createVaeMaterial(scene, { model, size: 16, materials, material: name })).toThrow(
-        `unknown material '${name}'; allowed: bricks`,
+      expect(() => createVaeMaterial(scene, { model, size: 16, swatches, swatch: name })).toThrow(
+        `unknown swatch '${name}'; allowed: bricks`,
       );
     }
+    expect(() => createVaeMaterial(scene, { model, size: 16, swatch: 'bricks' })).toThrow(
+      "swatch 'bricks' is a name: pass options.swatches",
+    );
+    expect(() => createVaeMaterial(scene, { model, size: 16 })).toThrow(/needs options.swatch/);
     expect(scene.materials.length).toBe(materialCount);
-    const bricks = createVaeMaterial(scene, { model, size: 16, materials, material: 'bricks' });
+    const bricks = createVaeMaterial(scene, { model, size: 16, swatches, swatch: 'bricks', seed: 8 });
+    expect(VaeMaterialPlugin.get(bricks)?.swatch).toBe(swatch);
     expect(Array.from(VaeMaterialPlugin.get(bricks)?.latent?.data ?? [])).toEqual(
-      Array.from(materials.bricks.data),
+      Array.from(swatch.sample({ width: 16, height: 16, seed: 8 }).data),
     );
     bricks.dispose();
+  });
+
+  /** Renders frames until `promise` settles (cuts and fades finish on frames). */
+  async function settle<T>(promise: Promise<T>): Promise<T> {
+    let done = false;
+    const watched = promise.finally(() => {
+      done = true;
+    });
+    for (let i = 0; i < 2000 && !done; i++) {
+      scene.render();
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    return watched;
+  }
+
+  test('resample and similar draw from the swatch; morphTo a swatch ends on its aligned sample', async () => {
+    await settle(plugin.resample({ seed: 21 }));
+    expect(plugin.seed).toBe(21);
+    expect(Array.from(plugin.latent?.data ?? [])).toEqual(
+      Array.from(swatch.sample({ width: 16, height: 16, seed: 21 }).data),
+    );
+    const start = plugin.latent as NonNullable<typeof plugin.latent>;
+    await settle(plugin.similar(0.5, { seed: 4 }));
+    expect(Array.from(plugin.latent?.data ?? [])).toEqual(Array.from(swatch.similar(start, 0.5, 4).data));
+
+    const shown: number[][] = [];
+    const observer = plugin.onLatentShownObservable.add((l) => shown.push(Array.from(l.data)));
+    const morph = plugin.morphTo(other, { duration: 120, seed: 30 });
+    expect(plugin.isMorphing).toBe(true);
+    await settle(morph);
+    plugin.onLatentShownObservable.remove(observer);
+    const [from, to] = Swatch.sampleAligned([swatch, other], { width: 16, height: 16, seed: 30 });
+    expect(plugin.swatch).toBe(other);
+    expect(plugin.isMorphing).toBe(false);
+    expect(Array.from(plugin.latent?.data ?? [])).toEqual(Array.from(to.data));
+    // It passed through latents between the two aligned samples, not only a cut to the end.
+    expect(shown.length).toBeGreaterThan(1);
+    const between = shown[0].some((v, i) => v !== to.data[i] && v !== from.data[i]);
+    expect(between).toBe(true);
+
+    // A latent change interrupts a morph.
+    const interrupted = plugin.morphTo(swatch, { duration: 5000 });
+    const cut = plugin.setLatent(to);
+    await expect(interrupted).rejects.toThrow('the morph was interrupted by another latent change');
+    await settle(cut);
+    expect(plugin.swatch).toBe(other);
+
+    await expect(plugin.morphTo(swatch, { duration: -1 })).rejects.toThrow(
+      'duration must be from 0 to 600000 ms, got -1',
+    );
+    await settle(plugin.morphTo(swatch, { duration: 0, seed: 2 }));
+    expect(plugin.swatch).toBe(swatch);
+  });
+
+  test('a material drawn from a registered swatch serializes its name, and parse binds it again', async () => {
+    const named = createVaeMaterial(scene, { model, size: 16, swatch: other, seed: 4, name: 'named' });
+    const p = VaeMaterialPlugin.get(named) as VaeMaterialPlugin;
+    await p.whenReady;
+    expect(p.serialize().vae.swatch).toBeUndefined();
+    registerVaeSwatches(tiny.name, { other });
+    const json = JSON.parse(JSON.stringify(p.serialize()));
+    expect(json.vae.swatch).toBe('other');
+    expect(() => p.parse({ ...json, vae: { ...json.vae, swatch: 'gone' } }, scene, '')).toThrow(
+      `no swatch 'gone' registered for model '${tiny.name}': call registerVaeSwatches('${tiny.name}', swatches) before loading`,
+    );
+    p.parse({ ...json, vae: { ...json.vae, seed: 9 } }, scene, '');
+    expect(p.swatch).toBe(other);
+    await settle(p.resample({ seed: 10 }));
+    expect(Array.from(p.latent?.data ?? [])).toEqual(Array.from(other.sample({ width: 16, seed: 10 }).data));
+    named.dispose();
+  });
+
+  test('keyframe animation takes swatches, sampled with one layout; a latent-only material cannot resample', async () => {
+    plugin.animate({ mode: 'keyframes', keyframes: [swatch, other], period: 1 });
+    expect(plugin.isAnimating).toBe(true);
+    plugin.stopAnimation();
+    const latentOnly = createVaeMaterial(scene, {
+      model,
+      size: 16,
+      latent: model.sample({ width: 16, height: 16, seed: 2 }),
+    });
+    const p = VaeMaterialPlugin.get(latentOnly) as VaeMaterialPlugin;
+    expect(p.swatch).toBe(null);
+    await expect(p.resample()).rejects.toThrow(
+      "resample() draws from the material's swatch, and this material was made from a latent",
+    );
+    await expect(p.similar(0.3)).rejects.toThrow(/similar\(\) draws from the material's swatch/);
+    latentOnly.dispose();
   });
 
   test('parse checks the stored source before it touches the material or copies the latent', async () => {

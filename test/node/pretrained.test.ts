@@ -1,10 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { PixelImage } from '../../src/model/pixelImage.js';
-import { loadPretrained, loadPretrainedLatents } from '../../src/model/pretrained/pretrained.js';
+import { run as sampleCommand } from '../../cli/sample.js';
+import { Swatch } from '../../src/latent/swatch.js';
+import {
+  loadPretrained,
+  loadPretrainedSwatches,
+  pretrainedSwatch,
+  pretrainedSwatchNames,
+} from '../../src/model/pretrained/pretrained.js';
 import { readPng } from '../../src/node/png.js';
 import { useWasmBackend } from '../../src/node/wasmBackend.js';
 
@@ -18,19 +25,6 @@ function meanOf(data: ArrayLike<number>): number[] {
 
 function dist(a: number[], b: number[]): number {
   return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
-}
-
-function cropCentre(image: PixelImage, size: number): PixelImage {
-  const x0 = (image.width - size) >> 1;
-  const y0 = (image.height - size) >> 1;
-  const data = new Uint8Array(size * size * 3);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      for (let c = 0; c < 3; c++)
-        data[(y * size + x) * 3 + c] = image.data[((y0 + y) * image.width + x0 + x) * 3 + c];
-    }
-  }
-  return { data, width: size, height: size, channels: 3 };
 }
 
 beforeAll(async () => {
@@ -53,35 +47,81 @@ describe('embedded default model', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  test('ships named material latents that decode to their material, and morphing is one call', async () => {
-    const latents = await loadPretrainedLatents();
-    expect(Object.keys(latents)).toEqual(
-      expect.arrayContaining(['bricks', 'moss', 'rust', 'wood', 'sand', 'grass', 'rock', 'metal']),
+  test('ships one swatch per training photo, made from the whole photo, whose samples look like it', async () => {
+    const swatches = await loadPretrainedSwatches();
+    const names = pretrainedSwatchNames();
+    expect(Object.keys(swatches)).toEqual(names);
+    expect(names).toHaveLength(17);
+    expect(names).toEqual(
+      expect.arrayContaining(['bricks', 'moss', 'rust', 'wood', 'sand', 'grass', 'rock']),
     );
-    expect(Object.keys(latents)).toHaveLength(17);
-    const model = await loadPretrained();
-    const { bricks, moss } = latents;
-    expect(bricks.channels).toBe(model.latentChannels);
-    // Each named latent decodes to its own photo's colours: the decoded mean colour is nearest to the mean
-    // colour of the centre crop it was encoded from, among all the shipped photos.
+    expect(Object.getPrototypeOf(swatches)).toBe(null);
+    for (const name of ['__proto__', 'toString', 'nosuch']) {
+      expect(() => pretrainedSwatch(swatches, name)).toThrow(`unknown swatch '${name}'; allowed: bricks, `);
+    }
     const index = JSON.parse(
-      readFileSync(new URL('../../src/model/pretrained/default/materials.json', import.meta.url), 'utf8'),
+      readFileSync(new URL('../../src/model/pretrained/default/swatches.json', import.meta.url), 'utf8'),
     );
-    const photoMean = (file: string) => meanOf(cropCentre(readPng(join(textures, file)), index.crop).data);
+    const bin = new URL('../../src/model/pretrained/default/swatches.bin', import.meta.url);
+    expect(statSync(bin).size).toBeLessThan(1.2e6); // 17 float16 grids of 64x64x8
+    const model = await loadPretrained();
+    const photoMean = (file: string) => meanOf(readPng(join(textures, file)).data);
     const photos = new Map<string, number[]>(
-      index.materials.map((m: { name: string; source: string }) => [m.name, photoMean(m.source)]),
+      index.swatches.map((s: { name: string; source: string }) => [s.name, photoMean(s.source)]),
     );
+    // Each swatch's samples decode to its own photo's colours: nearest, among all the shipped photos, to the
+    // mean colour of the photo it was made from.
     let nearestOwn = 0;
-    for (const [name, latent] of Object.entries(latents)) {
-      const decoded = meanOf((await model.decode(latent)).data);
+    for (const name of names) {
+      const swatch = swatches[name];
+      expect(swatch).toBeInstanceOf(Swatch);
+      expect(swatch.isFor(model)).toBe(true);
+      expect(swatch.name).toBe(name);
+      expect(swatch.source).toEqual({ width: 512, height: 512 });
+      expect(swatch.latent).toMatchObject({ height: 64, width: 64, channels: model.latentChannels });
+      const decoded = meanOf((await model.decode(swatch.sample({ width: 128, seed: 1 }))).data);
       const nearest = [...photos.entries()].sort((a, b) => dist(a[1], decoded) - dist(b[1], decoded))[0][0];
       if (nearest === name) nearestOwn++;
       expect(dist(photos.get(name) as number[], decoded)).toBeLessThan(50);
     }
     expect(nearestOwn).toBeGreaterThanOrEqual(12);
-    const halfway = model.interpolate(bricks, moss, 0.5);
-    expect(halfway.height).toBe(bricks.height);
+    const [bricks, moss] = Swatch.sampleAligned([swatches.bricks, swatches.moss], { width: 64, seed: 2 });
+    expect(model.interpolate(bricks, moss, 0.5).height).toBe(8);
     model.dispose();
+  });
+
+  test('sample --swatch takes an embedded swatch name, with the embedded model only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bvt-pretrained-'));
+    const out = join(dir, 'bricks');
+    const write = process.stdout.write;
+    process.stdout.write = () => true;
+    try {
+      expect(
+        await sampleCommand([
+          '--swatch',
+          'bricks',
+          '--size',
+          '64',
+          '--count',
+          '2',
+          '--seed',
+          '4',
+          '--out',
+          out,
+        ]),
+      ).toBe(0);
+      const model = await loadPretrained();
+      const swatches = await loadPretrainedSwatches();
+      const expected = await model.decode(swatches.bricks.sample({ width: 64, seed: 5 }));
+      expect(readPng(`${out}-1.png`).data).toEqual(expected.data);
+      model.dispose();
+      await expect(
+        sampleCommand(['--swatch', 'bricks', '--model', join(dir, 'nomodel'), '--out', join(dir, 'x')]),
+      ).rejects.toThrow();
+    } finally {
+      process.stdout.write = write;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('an unknown model id is refused with the allowed ids', async () => {

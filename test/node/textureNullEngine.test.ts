@@ -3,9 +3,15 @@ import { Constants, FreeCamera, NullEngine, Scene, Vector3 } from '@babylonjs/co
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LatentGrid } from '../../src/latent/latentGrid.js';
+import { Swatch } from '../../src/latent/swatch.js';
 import { TextureVae } from '../../src/model/textureVae.js';
 import { RegenerationQueue } from '../../src/textures/regenerationQueue.js';
-import { getVaeModel, registerVaeModel } from '../../src/textures/vaeModelRegistry.js';
+import {
+  getVaeModel,
+  getVaeSwatch,
+  registerVaeModel,
+  registerVaeSwatches,
+} from '../../src/textures/vaeModelRegistry.js';
 import {
   registerVaeProceduralTexture,
   VaeProceduralTexture,
@@ -30,6 +36,7 @@ describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', ()
   let engine: NullEngine;
   let scene: Scene;
   let model: TextureVae;
+  let swatch: Swatch;
 
   beforeAll(async () => {
     await tf.setBackend('cpu');
@@ -37,6 +44,7 @@ describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', ()
     scene = new Scene(engine);
     new FreeCamera('camera', Vector3.Zero(), scene);
     model = TextureVae.create(tiny, { seed: 3 });
+    swatch = Swatch.fromLatent(model, model.sample({ width: 64, height: 64, seed: 7 }), { name: 'noise' });
   });
 
   afterAll(() => {
@@ -46,7 +54,7 @@ describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', ()
   });
 
   test('falls back to the readback source and generates', async () => {
-    const texture = new VaeProceduralTexture('vae', scene, { model, size: 16 });
+    const texture = new VaeProceduralTexture('vae', scene, { model, size: 16, swatch });
     expect(texture.source.kind).toBe('readback');
     expect(texture.getClassName()).toBe('VaeProceduralTexture');
     const readyWhenGenerated: boolean[] = [];
@@ -61,9 +69,9 @@ describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', ()
   });
 
   test('options resolve with documented defaults and the caller object is untouched', () => {
-    const options = { model, size: 8 };
+    const options = { model, size: 8, swatch };
     const texture = new VaeProceduralTexture('defaults', scene, options);
-    expect(options).toEqual({ model, size: 8 });
+    expect(options).toEqual({ model, size: 8, swatch });
     expect(texture.options).toMatchObject({
       size: 8,
       tileable: true,
@@ -87,7 +95,7 @@ describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', ()
       () =>
         new VaeProceduralTexture('shape', scene, { model, size: 16, latent: latentOf(model, 8, () => 0) }),
     ).toThrow(/latent must be 4x4 cells for a 16px texture \(stride 4\), got 2x2/);
-    const texture = new VaeProceduralTexture('nan', scene, { model, size: 16 });
+    const texture = new VaeProceduralTexture('nan', scene, { model, size: 16, swatch });
     const nan = latentOf(model, 16, (i) => (i === 5 ? Number.NaN : 0));
     await expect(texture.regenerate(nan)).rejects.toThrow(
       /latent values must be finite numbers, got NaN at index 5/,
@@ -98,24 +106,32 @@ describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', ()
     texture.dispose();
     await expect(texture.regenerate()).rejects.toThrow("VaeProceduralTexture 'nan' has been disposed");
     expect(() => new VaeProceduralTexture('none', scene, {} as never)).toThrow(/needs options.model/);
+    expect(() => new VaeProceduralTexture('bare', scene, { model, size: 16 })).toThrow(
+      'VaeProceduralTexture needs options.swatch (a Swatch, e.g. from loadPretrainedSwatches()) or options.latent (a LatentGrid)',
+    );
+    const stranger = TextureVae.create({ ...tiny, name: 'stranger' }, { seed: 1 });
+    expect(() => new VaeProceduralTexture('alien', scene, { model: stranger, size: 16, swatch })).toThrow(
+      "swatch 'noise' was made with model 'tiny-node'",
+    );
+    stranger.dispose();
   });
 
   test('a disposed model is refused', async () => {
     const doomed = TextureVae.create(tiny, { seed: 4 });
-    const texture = new VaeProceduralTexture('doomed', scene, { model: doomed, size: 8 });
+    const texture = new VaeProceduralTexture('doomed', scene, { model: doomed, size: 8, swatch });
     await texture.regenerate();
     doomed.dispose();
     await expect(texture.regenerate()).rejects.toThrow(
       "the TextureVae of VaeProceduralTexture 'doomed' has been disposed",
     );
     texture.dispose();
-    expect(() => new VaeProceduralTexture('late', scene, { model: doomed, size: 8 })).toThrow(
+    expect(() => new VaeProceduralTexture('late', scene, { model: doomed, size: 8, swatch })).toThrow(
       /has been disposed/,
     );
   });
 
   test('requests coalesce: a burst of latents costs at most two decodes and ends on the last one', async () => {
-    const texture = new VaeProceduralTexture('burst', scene, { model, size: 16 });
+    const texture = new VaeProceduralTexture('burst', scene, { model, size: 16, swatch });
     await texture.regenerate();
     let decodes = 0;
     const observer = texture.onBeforeGenerationObservable.add(() => decodes++);
@@ -132,7 +148,7 @@ describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', ()
   });
 
   test('dispose while a decode is in flight: no leak, no error, waiting requests reject', async () => {
-    const texture = new VaeProceduralTexture('flight', scene, { model, size: 16 });
+    const texture = new VaeProceduralTexture('flight', scene, { model, size: 16, swatch });
     await texture.regenerate();
     const before = tf.memory().numTensors;
     const errors: Error[] = [];
@@ -152,7 +168,7 @@ describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', ()
   });
 
   test('N regenerations leave tensors and engine textures where they began', async () => {
-    const texture = new VaeProceduralTexture('leak', scene, { model, size: 16 });
+    const texture = new VaeProceduralTexture('leak', scene, { model, size: 16, swatch });
     await texture.regenerate();
     const tensors = tf.memory().numTensors;
     const textures = engine.getLoadedTexturesCache().length;
@@ -161,7 +177,7 @@ describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', ()
     expect(engine.getLoadedTexturesCache().length).toBe(textures);
     texture.dispose();
     const empty = tf.memory().numTensors;
-    const created = new VaeProceduralTexture('again', scene, { model, size: 16 });
+    const created = new VaeProceduralTexture('again', scene, { model, size: 16, swatch });
     await created.regenerate();
     created.dispose();
     expect(tf.memory().numTensors).toBe(empty);
@@ -202,10 +218,41 @@ describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', ()
     texture.dispose();
   });
 
+  test('a texture drawn from a registered swatch stores its name, and Parse binds it again', async () => {
+    registerVaeProceduralTexture();
+    registerVaeModel('tiny-node', model);
+    const unnamed = new VaeProceduralTexture('unnamed', scene, { model, size: 16, swatch, seed: 5 });
+    expect(unnamed.swatch).toBe(swatch);
+    expect(Array.from(unnamed.latent.data)).toEqual(Array.from(swatch.sample({ width: 16, seed: 5 }).data));
+    expect(unnamed.serialize().vae.swatch).toBeUndefined();
+    unnamed.dispose();
+
+    registerVaeSwatches('tiny-node', Object.assign(Object.create(null), { rock: swatch }));
+    expect(getVaeSwatch('tiny-node', 'rock')).toBe(swatch);
+    expect(getVaeSwatch('tiny-node', 'toString')).toBeUndefined();
+    const texture = new VaeProceduralTexture('rock', scene, { model, size: 16, swatch, seed: 5 });
+    const json = JSON.parse(JSON.stringify(texture.serialize()));
+    expect(json.vae.swatch).toBe('rock');
+    const parsed = VaeProceduralTexture.Parse(json, scene, '');
+    expect(parsed.swatch).toBe(swatch);
+    expect(Array.from(parsed.latent.data)).toEqual(Array.from(texture.latent.data));
+    await parsed.regenerate();
+    expect(() =>
+      VaeProceduralTexture.Parse({ ...json, vae: { ...json.vae, swatch: 'marble' } }, scene, ''),
+    ).toThrow(
+      "no swatch 'marble' registered for model 'tiny-node': call registerVaeSwatches('tiny-node', swatches) before loading",
+    );
+    expect(() => VaeProceduralTexture.Parse({ ...json, vae: { ...json.vae, swatch: 3 } }, scene, '')).toThrow(
+      'VaeProceduralTexture.Parse: swatch must be a swatch name, got 3',
+    );
+    parsed.dispose();
+    texture.dispose();
+  });
+
   test('Parse checks the stored size and latent against the model before copying any value', () => {
     registerVaeProceduralTexture();
     registerVaeModel('tiny-node', model);
-    const texture = new VaeProceduralTexture('stored', scene, { model, size: 16 });
+    const texture = new VaeProceduralTexture('stored', scene, { model, size: 16, swatch });
     const json = JSON.parse(JSON.stringify(texture.serialize()));
     texture.dispose();
     const tensors = tf.memory().numTensors;
@@ -308,9 +355,13 @@ describe('VaeProceduralTexture.CreateAsync', () => {
     const scene = new Scene(engine);
     new FreeCamera('camera', Vector3.Zero(), scene);
     const [a, b] = await Promise.all([
-      VaeProceduralTexture.CreateAsync('a', scene, { model: 'default', size: 32, seed: 1 }),
-      VaeProceduralTexture.CreateAsync('b', scene, { model: 'default', size: 32, seed: 2 }),
+      VaeProceduralTexture.CreateAsync('a', scene, { model: 'default', swatch: 'moss', size: 32, seed: 1 }),
+      VaeProceduralTexture.CreateAsync('b', scene, { model: 'default', swatch: 'rust', size: 32, seed: 2 }),
     ]);
+    // A swatch name of the pretrained model resolves to its shipped swatch, registered for serialization.
+    expect(a.swatch?.name).toBe('moss');
+    expect(a.swatch).toBe(getVaeSwatch('default', 'moss'));
+    expect(a.serialize().vae.swatch).toBe('moss');
     expect(a.model).toBe(b.model);
     expect(getVaeModel('default')).toBe(a.model);
     expect(a.modelId).toBe('default');
@@ -318,6 +369,9 @@ describe('VaeProceduralTexture.CreateAsync', () => {
     await expect(
       VaeProceduralTexture.CreateAsync('c', scene, { model: 'granite', size: 32 }),
     ).rejects.toThrow("no VAE model 'granite'; registered or pretrained ids:");
+    await expect(
+      VaeProceduralTexture.CreateAsync('d', scene, { model: 'default', swatch: 'marble', size: 32 }),
+    ).rejects.toThrow("no swatch 'marble' for model 'default'; known: bricks, concrete");
     a.dispose();
     b.dispose();
     a.model.dispose();

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { createServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -218,7 +219,12 @@ describe('?vae-atlas errors', () => {
     ['layout=circle', 'layout must be "square" or "row", got "circle"'],
     ['tile=16&padding=9', 'padding must be at most half the tile size (8), got 9'],
     ['count=2&count=3', 'parameter "count" is given twice; keep one'],
-    ['size=64', 'unknown parameter "size"; allowed: count, tile, seed, padding, temperature, layout'],
+    ['size=64', 'unknown parameter "size"; allowed: swatch, count, tile, seed, padding, temperature, layout'],
+    [
+      'swatch=toString',
+      'swatch must name a swatch of the embedded model (bricks, concrete, grass, ground, corrugatedMetal, metal, metalPlate, moss, cliff, rock, stone, rust, sand, facadeTiles, whiteTiles, rosewood, wood), got "toString"',
+    ],
+    ['swatch=moss&temperature=1', 'temperature is a setting of prior samples; a swatch atlas has none'],
   ])('rejects %s', async (query, message) => {
     expect(await loadError(query)).toBe(`${join(root, 'models/stone/model.json')}?vae-atlas: ${message}`);
   });
@@ -241,6 +247,24 @@ describe('?vae-atlas errors', () => {
       new RegExp(
         `^could not write the atlas cache in ${blocked} \\(.+\\); the atlas of ${file} is baked again`,
       ),
+    );
+  });
+
+  it('swatch=<name> bakes samples of an embedded swatch with the embedded model, and only with it', async () => {
+    const context = createContext({ cacheDir });
+    context.configResolved({ root, base: '/', command: 'serve' });
+    const embedded = fileURLToPath(new URL('../../src/model/pretrained/default/model.json', import.meta.url));
+    const code = await context.load(
+      host(),
+      `\0${embedded}.vae-atlas.js?swatch=moss&count=2&tile=16&padding=0&seed=3`,
+    );
+    expect(code).toContain('"swatch":"moss","seed":3');
+    expect(code).toContain('"swatch":"moss","seed":4');
+    const file = join(root, 'models/stone/model.json');
+    await expect(
+      context.load(host(), `\0${file}.vae-atlas.js?swatch=moss&count=1&tile=8&padding=0`),
+    ).rejects.toThrow(
+      "cannot bake the atlas: swatch grid of 8 channels at stride 8 does not fit model 'tiny'",
     );
   });
 

@@ -1,5 +1,6 @@
 import { io } from '@tensorflow/tfjs-core';
-import type { LatentGrid } from '../../latent/latentGrid.js';
+import { Swatch } from '../../latent/swatch.js';
+import { textureVaeConfigOf } from '../io.js';
 import { requireBackend } from '../requireBackend.js';
 import { TextureVae } from '../textureVae.js';
 
@@ -12,8 +13,8 @@ export type PretrainedModelId = (typeof PRETRAINED_MODEL_IDS)[number];
 interface PretrainedFiles {
   readonly model: URL;
   readonly weights: URL;
-  readonly materials: URL;
-  readonly materialLatents: URL;
+  readonly swatchIndex: URL;
+  readonly swatches: URL;
 }
 
 // Spelled out one by one: bundlers only emit assets for literal `new URL('...', import.meta.url)` calls.
@@ -21,8 +22,8 @@ const FILES: Record<PretrainedModelId, () => PretrainedFiles> = {
   default: () => ({
     model: new URL('./default/model.json', import.meta.url),
     weights: new URL('./default/weights.bin', import.meta.url),
-    materials: new URL('./default/materials.json', import.meta.url),
-    materialLatents: new URL('./default/materials.bin', import.meta.url),
+    swatchIndex: new URL('./default/swatches.json', import.meta.url),
+    swatches: new URL('./default/swatches.bin', import.meta.url),
   }),
 };
 
@@ -96,51 +97,105 @@ export async function loadPretrained(id: PretrainedModelId = 'default'): Promise
   return TextureVae.load(packagedHandler(files));
 }
 
-/** Index of the named material latents shipped with a model. */
-interface MaterialsIndex {
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-  readonly materials: readonly { readonly name: string; readonly source: string }[];
+/**
+ * Names of the swatches shipped with each pretrained model, one per training photo (see its MODEL_CARD.md);
+ * `npm run swatches` rebuilds them.
+ */
+const SWATCH_NAMES: Record<PretrainedModelId, readonly string[]> = {
+  default: Object.freeze([
+    'bricks',
+    'concrete',
+    'grass',
+    'ground',
+    'corrugatedMetal',
+    'metal',
+    'metalPlate',
+    'moss',
+    'cliff',
+    'rock',
+    'stone',
+    'rust',
+    'sand',
+    'facadeTiles',
+    'whiteTiles',
+    'rosewood',
+    'wood',
+  ]),
+};
+
+/** Names of the swatches shipped with the pretrained model `id`, known without loading anything. */
+export function pretrainedSwatchNames(id: PretrainedModelId = 'default'): readonly string[] {
+  filesOf(id);
+  return SWATCH_NAMES[id];
 }
 
-/** Named material latents: each training exemplar encoded once, keyed by a short material name. */
-export type MaterialLatents = Readonly<Record<string, LatentGrid>>;
+/** Swatches by name, as loadPretrainedSwatches returns them: own keys only, no prototype. */
+export type PretrainedSwatches = Readonly<Record<string, Swatch>>;
+
+/** swatches.json: the byte range of each swatch file inside swatches.bin. */
+interface SwatchIndex {
+  readonly swatches: readonly { readonly name: string; readonly offset: number; readonly length: number }[];
+}
 
 /**
- * The named material latents shipped with a pretrained model (`latents.bricks`, `latents.moss`, ...):
- * each is the encoding of one training photo, a grid that decodes to a texture of that material.
+ * The swatches shipped with a pretrained model, one per training photo, each made from the whole photo
+ * (`swatches.bricks`, `swatches.moss`, ...; names in pretrainedSwatchNames). Each is checked against the
+ * model's config, so they decode with `loadPretrained(id)`. The record has no prototype: only the shipped
+ * names are keys. Loads no model and needs no tfjs backend.
  */
-export async function loadPretrainedLatents(id: PretrainedModelId = 'default'): Promise<MaterialLatents> {
+export async function loadPretrainedSwatches(id: PretrainedModelId = 'default'): Promise<PretrainedSwatches> {
   const files = filesOf(id);
-  const index = await readJson<MaterialsIndex>(files.materials);
-  const floats = new Float32Array(await readAsset(files.materialLatents));
-  const size = index.height * index.width * index.channels;
-  if (floats.length !== size * index.materials.length) {
+  const [modelJson, index, bin] = await Promise.all([
+    readJson<io.ModelJSON>(files.model),
+    readJson<SwatchIndex>(files.swatchIndex),
+    readAsset(files.swatches),
+  ]);
+  const model = { config: textureVaeConfigOf(modelJson) };
+  const names = SWATCH_NAMES[id];
+  const entries = Array.isArray(index?.swatches) ? index.swatches : [];
+  if (entries.length !== names.length || entries.some((e, i) => e?.name !== names[i])) {
     throw new Error(
-      `materials.bin must hold ${index.materials.length} latents of ${size} floats, got ${floats.length} floats`,
+      `swatches.json of model '${id}' must list the swatches ${names.join(', ')}; rebuild them with 'npm run swatches'`,
     );
   }
-  // No prototype: a material named '__proto__' or 'toString' is an ordinary key.
-  const latents: Record<string, LatentGrid> = Object.create(null);
-  index.materials.forEach((m, i) => {
-    latents[m.name] = Object.freeze({
-      data: floats.slice(i * size, (i + 1) * size),
-      height: index.height,
-      width: index.width,
-      channels: index.channels,
-    });
-  });
-  return Object.freeze(latents);
+  const bytes = new Uint8Array(bin);
+  const swatches: Record<string, Swatch> = Object.create(null);
+  for (const { name, offset, length } of entries) {
+    if (
+      !Number.isInteger(offset) ||
+      !Number.isInteger(length) ||
+      offset < 0 ||
+      length < 8 ||
+      offset + length > bytes.length
+    ) {
+      throw new Error(
+        `swatch '${name}' lies outside swatches.bin (bytes ${offset} to ${offset + length} of ${bytes.length})`,
+      );
+    }
+    try {
+      swatches[name] = Swatch.fromBytes(bytes.subarray(offset, offset + length), model);
+    } catch (e) {
+      throw new Error(
+        `swatch '${name}' of model '${id}': ${(e as Error).message} (rebuild the shipped swatches with 'npm run swatches')`,
+      );
+    }
+  }
+  return Object.freeze(swatches);
 }
 
 /**
- * The latent of the material `name` in `materials`, looked up as an own key only (so '__proto__' or
- * 'toString' are unknown names, not Object's members). Throws an Error listing the allowed names.
+ * The swatch `name` of `swatches`, looked up as an own key only (so '__proto__' or 'toString' are unknown
+ * names, not Object's members). Throws an Error listing the allowed names.
  */
-export function materialLatent(materials: MaterialLatents, name: string): LatentGrid {
-  if (typeof name !== 'string' || !Object.hasOwn(materials, name)) {
-    throw new Error(`unknown material '${String(name)}'; allowed: ${Object.keys(materials).join(', ')}`);
+export function pretrainedSwatch(swatches: PretrainedSwatches, name: string): Swatch {
+  if (
+    typeof name !== 'string' ||
+    swatches === null ||
+    typeof swatches !== 'object' ||
+    !Object.hasOwn(swatches, name)
+  ) {
+    const allowed = swatches && typeof swatches === 'object' ? Object.keys(swatches).join(', ') : 'none';
+    throw new Error(`unknown swatch '${String(name)}'; allowed: ${allowed}`);
   }
-  return materials[name];
+  return swatches[name];
 }
