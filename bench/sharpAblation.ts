@@ -45,8 +45,20 @@ const VARIANTS: readonly Variant[] = [
     pixelLoss: 'mse',
     patchWeight: 0,
   },
-  { id: 'bilinear', what: 'bilinear upsampling, MSE', config: { upsample: 'bilinear' }, pixelLoss: 'mse', patchWeight: 0 },
-  { id: 'l1', what: 'bilinear, Charbonnier (L1)', config: { upsample: 'bilinear' }, pixelLoss: 'charbonnier', patchWeight: 0 },
+  {
+    id: 'bilinear',
+    what: 'bilinear upsampling, MSE',
+    config: { upsample: 'bilinear' },
+    pixelLoss: 'mse',
+    patchWeight: 0,
+  },
+  {
+    id: 'l1',
+    what: 'bilinear, Charbonnier (L1)',
+    config: { upsample: 'bilinear' },
+    pixelLoss: 'charbonnier',
+    patchWeight: 0,
+  },
   {
     id: 'swd30',
     what: 'bilinear, Charbonnier + patch SWD x30',
