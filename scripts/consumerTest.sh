@@ -67,7 +67,7 @@ node noBackend.mjs
 
 step "CLI sample"
 mkdir -p out
-npx --no babylon-vae-textures sample --material bricks --count 2 --size 64 --out out/bricks
+npx --no babylon-vae-textures sample --swatch bricks --count 2 --size 64 --seed 1 --out out/bricks
 for i in 0 1; do [ -s "out/bricks-$i.png" ] || fail "the CLI did not write out/bricks-$i.png"; done
 
 step "CLI sample without @tensorflow/tfjs-backend-wasm"
