@@ -161,9 +161,12 @@ assets=$(ls dist/assets)
 grep -q '\.js$' <<<"$assets" || fail "vite build wrote no JavaScript"
 # The model weights (the ?vae copy and the packaged default model are the same bytes, so one asset), the
 # packaged swatches (index and grids), and the atlas baked at build time.
-for asset in 'weights-.*\.bin' 'swatches-.*\.bin' 'swatches-.*\.json' 'model-atlas-.*\.png' 'model-atlas-.*\.json'; do
+for asset in 'weights-.*\.bin' 'swatches-.*\.bin' 'model-atlas-.*\.png' 'model-atlas-.*\.json'; do
   grep -qE "^$asset$" <<<"$assets" || fail "vite build emitted no $asset"
 done
+# The swatch index (about 2 kB) is under Vite's assetsInlineLimit: emitted as a file or inlined as a data URL.
+grep -qE '^swatches-.*\.json$' <<<"$assets" || grep -lq 'data:application/json;base64' dist/assets/*.js ||
+  fail "vite build neither emitted nor inlined the swatch index swatches.json"
 # The GLSL procedural vertex shader, imported by the package next to its procedural textures, is in the app's
 # static chunks, not only in the chunk Babylon loads on demand: the bundler kept the package's side-effect imports.
 grep -l 'proceduralVertexShader' dist/assets/*.js | grep -qv '/procedural\.vertex-' ||
