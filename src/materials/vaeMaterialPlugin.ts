@@ -20,7 +20,7 @@ import { lerpLatent } from '../latent/latentOps.js';
 import { checkSeed, offsetSeed } from '../latent/random.js';
 import { Swatch } from '../latent/swatch.js';
 import type { TextureVae } from '../model/textureVae.js';
-import { getVaeModel, getVaeSwatch, registeredSwatchName } from '../textures/vaeModelRegistry.js';
+import { registeredSwatchName, serializedSource } from '../textures/vaeModelRegistry.js';
 import { VaeProceduralTexture, type VaeProceduralTextureOptions } from '../textures/vaeProceduralTexture.js';
 import { HeightNormalTexture } from './heightNormalTexture.js';
 import { type LatentAnimation, LatentAnimator } from './latentAnimator.js';
@@ -803,26 +803,7 @@ export class VaeMaterialPlugin extends MaterialPluginBase {
           'VaeMaterialPlugin.parse: vae must be the object VaeMaterialPlugin.serialize() wrote',
         );
       }
-      const model = getVaeModel(vae.modelId);
-      if (!model) {
-        throw new Error(
-          `no TextureVae registered under '${vae.modelId}': call registerVaeModel('${vae.modelId}', model) before loading`,
-        );
-      }
-      let swatch: Swatch | undefined;
-      if (vae.swatch !== undefined) {
-        if (typeof vae.swatch !== 'string') {
-          throw new Error(
-            `VaeMaterialPlugin.parse: swatch must be a swatch name, got ${JSON.stringify(vae.swatch)}`,
-          );
-        }
-        swatch = getVaeSwatch(vae.modelId, vae.swatch);
-        if (!swatch) {
-          throw new Error(
-            `no swatch '${vae.swatch}' registered for model '${vae.modelId}': call registerVaeSwatches('${vae.modelId}', swatches) before loading`,
-          );
-        }
-      }
+      const { model, swatch } = serializedSource('VaeMaterialPlugin.parse', vae.modelId, vae.swatch);
       let grid: { height: number; width: number };
       try {
         grid = model.latentSize(vae.size, vae.size);

@@ -136,3 +136,31 @@ export async function resolveVaeSwatch(modelId: string, swatch: Swatch | string)
     `no swatch '${swatch}' for model '${modelId}'; known: ${known.length > 0 ? known.join(', ') : 'none'} (registerVaeSwatches)`,
   );
 }
+
+/**
+ * The model and swatch a serialized texture or material names, looked up in the registries; `where` names the
+ * caller in the errors. Throws when either is not registered, or the swatch is not a name.
+ */
+export function serializedSource(
+  where: string,
+  modelId: string,
+  swatchName: unknown,
+): { model: TextureVae; swatch: Swatch | undefined } {
+  const model = getVaeModel(modelId);
+  if (!model) {
+    throw new Error(
+      `no TextureVae registered under '${modelId}': call registerVaeModel('${modelId}', model) before loading`,
+    );
+  }
+  if (swatchName === undefined) return { model, swatch: undefined };
+  if (typeof swatchName !== 'string') {
+    throw new Error(`${where}: swatch must be a swatch name, got ${JSON.stringify(swatchName)}`);
+  }
+  const swatch = getVaeSwatch(modelId, swatchName);
+  if (!swatch) {
+    throw new Error(
+      `no swatch '${swatchName}' registered for model '${modelId}': call registerVaeSwatches('${modelId}', swatches) before loading`,
+    );
+  }
+  return { model, swatch };
+}

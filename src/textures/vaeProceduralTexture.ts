@@ -16,11 +16,10 @@ import { DecodeScheduler } from './decodeScheduler.js';
 import { RegenerationQueue } from './regenerationQueue.js';
 import { TensorProceduralTexture, type TensorProceduralTextureOptions } from './tensorProceduralTexture.js';
 import {
-  getVaeModel,
-  getVaeSwatch,
   registeredSwatchName,
   resolveVaeModel,
   resolveVaeSwatch,
+  serializedSource,
 } from './vaeModelRegistry.js';
 
 /** Options of a VaeProceduralTexture. */
@@ -292,26 +291,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
         'VaeProceduralTexture.Parse needs the object VaeProceduralTexture.serialize() returned',
       );
     }
-    const model = getVaeModel(vae.modelId);
-    if (!model) {
-      throw new Error(
-        `no TextureVae registered under '${vae.modelId}': call registerVaeModel('${vae.modelId}', model) before loading`,
-      );
-    }
-    let swatch: Swatch | undefined;
-    if (vae.swatch !== undefined) {
-      if (typeof vae.swatch !== 'string') {
-        throw new Error(
-          `VaeProceduralTexture.Parse: swatch must be a swatch name, got ${JSON.stringify(vae.swatch)}`,
-        );
-      }
-      swatch = getVaeSwatch(vae.modelId, vae.swatch);
-      if (!swatch) {
-        throw new Error(
-          `no swatch '${vae.swatch}' registered for model '${vae.modelId}': call registerVaeSwatches('${vae.modelId}', swatches) before loading`,
-        );
-      }
-    }
+    const { model, swatch } = serializedSource('VaeProceduralTexture.Parse', vae.modelId, vae.swatch);
     const grid = gridFor(model, vae.size);
     const latent = parseLatent(vae.latent, { ...grid, channels: model.latentChannels });
     const texture = new VaeProceduralTexture(parsed.name, scene, {
