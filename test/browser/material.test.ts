@@ -105,7 +105,7 @@ async function renderUntil(done: () => boolean, frames = 400): Promise<void> {
 
 async function readyMaterial(material: Material): Promise<VaeMaterialPlugin> {
   const plugin = VaeMaterialPlugin.get(material) as VaeMaterialPlugin;
-  await plugin.whenReady;
+  await plugin.whenReadyAsync();
   await renderUntil(() => scene.isReady());
   return plugin;
 }
@@ -205,7 +205,7 @@ describe('VAE material', () => {
     expect(copy.uvScale).toEqual([2, 3]);
     expect(copy.model).toBe(model);
     expect(Array.from(copy.latent?.data ?? [])).toEqual(Array.from(plugin.latent?.data ?? []));
-    await copy.whenReady;
+    await copy.whenReadyAsync();
     restored.dispose(false, true);
   });
 
