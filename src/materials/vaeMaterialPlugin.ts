@@ -246,6 +246,7 @@ export class VaeMaterialPlugin extends MaterialPluginBase implements VaeMaterial
   // biome-ignore lint/suspicious/noExplicitAny: Babylon's serialization objects are untyped.
   override serialize(): any {
     const o = super.serialize();
+    // By value, not as a `@serialize` field: Babylon would hand the same array to the parsed copy.
     o.uvScale = [...this.uvScale];
     const vae = this.controller.serialize();
     if (vae) o.vae = vae;
