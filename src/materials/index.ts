@@ -1,4 +1,5 @@
 export { type CreateVaeMaterialOptions, createVaeMaterial } from './createVaeMaterial.js';
+export { exportWithVaeTextures } from './exportWithVaeTextures.js';
 export { HeightNormalTexture } from './heightNormalTexture.js';
 export {
   type LatentAnimation,
@@ -13,3 +14,4 @@ export {
   VaeMaterialPlugin,
   type VaeMaterialSourceOptions,
 } from './vaeMaterialPlugin.js';
+export { registerVaeTextureBlock, VaeTextureBlock } from './vaeTextureBlock.js';
