@@ -24,7 +24,15 @@ import {
   type VaeProceduralTexture,
   VaeTextureBlock,
 } from '../../src/index.js';
-import { createOrthoScene, type OrthoScene, type unlitMaterial } from '../support/orthoScene.js';
+import {
+  createOrthoScene,
+  maxAbsDiff,
+  type OrthoScene,
+  readRgb,
+  renderReady,
+  stdDev,
+  type unlitMaterial,
+} from '../support/orthoScene.js';
 
 // Three 32-px squares side by side, one texel per pixel: the material plugin's rendering, the block's, and
 // the block's derived normal.
@@ -100,41 +108,10 @@ function blockMaterial(name: string, texture: VaeProceduralTexture, output: 'rgb
   return material;
 }
 
-/** RGB bytes of the canvas square `column`, row 0 at the top. */
-function squarePixels(column: number): Uint8Array {
-  const { gl } = ortho;
-  const rgba = new Uint8Array(width * size * 4);
-  gl.bindFramebuffer(gl.FRAMEBUFFER, null);
-  gl.readPixels(0, 0, width, size, gl.RGBA, gl.UNSIGNED_BYTE, rgba);
-  const out = new Uint8Array(size * size * 3);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const from = ((size - 1 - y) * width + column * size + x) * 4;
-      out.set(rgba.subarray(from, from + 3), (y * size + x) * 3);
-    }
-  }
-  return out;
-}
-
-function maxAbsDiff(a: Uint8Array, b: Uint8Array): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
-}
-
 function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   let total = 0;
   for (let i = 0; i < a.length; i++) total += Math.abs(a[i] - b[i]);
   return total / a.length;
-}
-
-function stdDev(values: Uint8Array): number {
-  let sum = 0;
-  for (const v of values) sum += v;
-  const mean = sum / values.length;
-  let sq = 0;
-  for (const v of values) sq += (v - mean) ** 2;
-  return Math.sqrt(sq / values.length);
 }
 
 /**
@@ -161,14 +138,6 @@ function sobelNormals(rgb: Uint8Array, strength: number): Uint8Array {
   return out;
 }
 
-async function renderReady(frames = 4): Promise<void> {
-  await ortho.scene.whenReadyAsync();
-  for (let i = 0; i < frames; i++) {
-    ortho.scene.render();
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
-}
-
 describe('VaeTextureBlock', () => {
   test('renders the VAE texture as the material plugin does (within 2/255) and its derived normal', async () => {
     const { scene } = ortho;
@@ -192,25 +161,25 @@ describe('VaeTextureBlock', () => {
     const blockRgb = blockMaterial('blockRgb', texture, 'rgb');
     const blockNormal = blockMaterial('blockNormal', texture, 'normal');
     const meshes = [square(0, pluginMaterial), square(1, blockRgb), square(2, blockNormal)];
-    await renderReady();
+    await renderReady(ortho.scene);
 
     // For people: test-results/vaeTextureBlock.png shows what the test saw.
     await page.screenshot({ path: '../../test-results/vaeTextureBlock.png', element: ortho.canvas });
-    const fromPlugin = squarePixels(0);
-    const fromBlock = squarePixels(1);
+    const fromPlugin = readRgb(ortho, 0 * size, size);
+    const fromBlock = readRgb(ortho, 1 * size, size);
     expect(stdDev(fromPlugin), 'the plugin square is textured').toBeGreaterThan(5);
     expect(maxAbsDiff(fromPlugin, fromBlock)).toBeLessThanOrEqual(2);
 
-    const blockNormals = squarePixels(2);
+    const blockNormals = readRgb(ortho, 2 * size, size);
     expect(stdDev(blockNormals), 'the derived normal is not flat').toBeGreaterThan(2);
     expect(maxAbsDiff(sobelNormals(fromBlock, 2), blockNormals)).toBeLessThanOrEqual(2);
 
     // A regenerated texture shows through the block without a rebuild.
     await texture.regenerate(model.sample({ width: size, height: size, seed: 77 }));
-    await renderReady();
-    const after = squarePixels(1);
+    await renderReady(ortho.scene);
+    const after = readRgb(ortho, 1 * size, size);
     expect(meanAbsDiff(after, fromBlock)).toBeGreaterThan(3);
-    expect(maxAbsDiff(squarePixels(0), after)).toBeLessThanOrEqual(2);
+    expect(maxAbsDiff(readRgb(ortho, 0 * size, size), after)).toBeLessThanOrEqual(2);
 
     for (const mesh of meshes) mesh.dispose();
     for (const material of [blockRgb, blockNormal]) material.dispose();
@@ -226,8 +195,8 @@ describe('VaeTextureBlock', () => {
     const block = material.getBlockByName('vae') as VaeTextureBlock;
     block.normalStrength = 5;
     square(0, material);
-    await renderReady();
-    const before = squarePixels(0);
+    await renderReady(ortho.scene);
+    const before = readRgb(ortho, 0 * size, size);
     expect(stdDev(before), 'the block square is textured').toBeGreaterThan(5);
 
     const json = material.serialize();
@@ -247,8 +216,8 @@ describe('VaeTextureBlock', () => {
     expect(Array.from(parsedTexture.latent.data)).toEqual(Array.from(plugin.latent?.data ?? []));
     await parsedTexture.whenDrawn();
     (scene.getMeshByName('square0') as ReturnType<typeof square>).material = parsed;
-    await renderReady();
-    expect(maxAbsDiff(squarePixels(0), before)).toBeLessThanOrEqual(2);
+    await renderReady(ortho.scene);
+    expect(maxAbsDiff(readRgb(ortho, 0 * size, size), before)).toBeLessThanOrEqual(2);
 
     expect(() => {
       block.normalStrength = -1;
