@@ -79,7 +79,9 @@ describe('glTF export of VAE materials', () => {
       mesh.material = material;
       return mesh;
     });
-    await Promise.all([unlit, lit].map((m) => (VaeMaterialPlugin.get(m) as VaeMaterialPlugin).whenReady));
+    await Promise.all(
+      [unlit, lit].map((m) => (VaeMaterialPlugin.get(m) as VaeMaterialPlugin).whenReadyAsync()),
+    );
     await renderReady(ortho.scene);
     const before = readRgb(ortho, 0, width);
     expect(stdDev(before), 'the squares are textured').toBeGreaterThan(5);

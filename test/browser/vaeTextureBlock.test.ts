@@ -155,7 +155,7 @@ describe('VaeTextureBlock', () => {
     standard.emissiveColor.set(1, 1, 1);
     standard.specularColor.set(0, 0, 0);
     const plugin = VaeMaterialPlugin.get(pluginMaterial) as VaeMaterialPlugin;
-    await plugin.whenReady;
+    await plugin.whenReadyAsync();
     const texture = plugin.texture as VaeProceduralTexture;
 
     const blockRgb = blockMaterial('blockRgb', texture, 'rgb');
@@ -190,7 +190,7 @@ describe('VaeTextureBlock', () => {
     const { scene } = ortho;
     const reference = createVaeMaterial(scene, { model, swatch, size, seed: 9, type: 'standard' });
     const plugin = VaeMaterialPlugin.get(reference) as VaeMaterialPlugin;
-    await plugin.whenReady;
+    await plugin.whenReadyAsync();
     const material = blockMaterial('saved', plugin.texture as VaeProceduralTexture, 'rgb');
     const block = material.getBlockByName('vae') as VaeTextureBlock;
     block.normalStrength = 5;
@@ -214,7 +214,7 @@ describe('VaeTextureBlock', () => {
     const parsedTexture = parsedBlock.texture as VaeProceduralTexture;
     expect(parsedTexture).not.toBe(plugin.texture);
     expect(Array.from(parsedTexture.latent.data)).toEqual(Array.from(plugin.latent?.data ?? []));
-    await parsedTexture.whenDrawn();
+    await parsedTexture.whenReadyAsync();
     (scene.getMeshByName('square0') as ReturnType<typeof square>).material = parsed;
     await renderReady(ortho.scene);
     expect(maxAbsDiff(readRgb(ortho, 0 * size, size), before)).toBeLessThanOrEqual(2);
