@@ -34,7 +34,8 @@ beforeAll(async () => {
     foreign.push(url);
     return route.abort();
   });
-});
+  // A cold start pre-bundles Babylon, tfjs and the Inspector (React, Fluent UI) before the page loads.
+}, 420_000);
 
 afterAll(async () => {
   await sample?.close();
