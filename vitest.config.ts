@@ -55,6 +55,8 @@ export default defineConfig({
                   '@tensorflow/tfjs-backend-cpu',
                   '@tensorflow/tfjs-backend-webgl',
                   '@babylonjs/core',
+                  '@babylonjs/loaders/glTF/index.js',
+                  '@babylonjs/serializers/glTF/2.0/index.js',
                 ],
               },
               test: {

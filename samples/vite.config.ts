@@ -37,6 +37,7 @@ export default defineConfig({
       '@tensorflow/tfjs-backend-cpu',
       '@tensorflow/tfjs-backend-webgl',
       'lil-gui',
+      '@babylonjs/inspector',
     ],
   },
   build: { outDir: resolve(root, '../dist/samples'), emptyOutDir: true, rollupOptions: { input: pages() } },

@@ -27,6 +27,7 @@ import {
   VaeProceduralTexture,
 } from '../../src/index.js';
 import { type TrainingProgress, trainTextureVae } from '../../src/model/train.js';
+import { addInspector } from '../shared/inspector.js';
 import { SampleTracker, sampleParams } from '../shared/sampleHook.js';
 
 const url = sampleParams();
@@ -319,6 +320,7 @@ async function loadFromIndexedDb(): Promise<void> {
 }
 
 const gui = new GUI({ title: 'training' });
+addInspector(scene, gui);
 const data = gui.addFolder('texture');
 data
   .add(params, 'texture', Object.keys(textures))
