@@ -110,6 +110,7 @@ const params = {
   previewEvery: Math.round(url.number('preview', 10)),
   from: (url.get('from') === 'scratch' ? 'scratch' : 'embedded') as TrainingStart,
   thread: url.get('thread') === 'main' ? 'main' : 'worker',
+  cpuShare: url.number('share', 0.5),
   train: () => run(train()),
   stop: () => controller?.abort(),
   applyToMesh: () => run(applyToMesh()),
@@ -355,12 +356,14 @@ async function train(): Promise<void> {
         ? await trainer.train(exemplar, {
             ...options,
             previewEvery: params.previewEvery,
+            cpuShare: params.cpuShare,
             from: steps === 0 ? params.from : 'model',
           })
         : { ...(await trainOnMainThread(exemplar, options)), backend: 'webgl', from: 'model' };
     steps = result.step;
-    await reconstruct();
-    if (meshTexture?.model === model) await applyToMesh();
+    // The mesh keeps its swatch's latent (no re-encode of the whole photo on the page): 'use on the mesh'
+    // makes the trained model's own swatch.
+    await showPreview();
     status.textContent =
       `${result.aborted ? 'stopped' : 'trained'} at step ${steps} in ${result.seconds.toFixed(1)} s ` +
       `(worker, ${result.backend}, from ${result.from}) · loss ${lastLoss.toFixed(4)}`;
@@ -481,6 +484,7 @@ training
 training
   .add(params, 'thread', { 'Web Worker': 'worker', 'main thread (WebGL, for comparison)': 'main' })
   .name('train on');
+training.add(params, 'cpuShare', 0.05, 1, 0.05).name('worker CPU share');
 training.add(params, 'steps', 1, 5000, 1).name('steps per run');
 training.add(params, 'batchSize', 1, 32, 1).name('batch size');
 training.add(params, 'patchSize', 16, 128, 8).name('patch size');

@@ -113,11 +113,13 @@ async function run(start: StartMessage): Promise<void> {
     model = built.model;
     post({ type: 'ready', backend, from: built.from, renderer });
     const trained = model;
+    let stepStarted = performance.now();
     const result = await trainTextureVae(trained, start.exemplars, {
       ...start.options,
       signal: controller?.signal,
       onProgress: (progress) => {
         stepped = true;
+        const stepMs = performance.now() - stepStarted;
         post({ type: 'progress', progress });
         if (
           start.previewEvery > 0 &&
@@ -126,6 +128,18 @@ async function run(start: StartMessage): Promise<void> {
         ) {
           post({ type: 'weights', step: progress.step, weights: currentWeights(trained) });
         }
+        if (start.cpuShare >= 1) {
+          stepStarted = performance.now();
+          return;
+        }
+        // Resting leaves the cores to the page: with a software rasteriser, rendering needs the same CPU.
+        const rest = (stepMs * (1 - start.cpuShare)) / start.cpuShare;
+        return new Promise<void>((resolve) =>
+          setTimeout(() => {
+            stepStarted = performance.now();
+            resolve();
+          }, rest),
+        );
       },
     });
     post({ type: 'done', result, weights: currentWeights(trained) });

@@ -43,6 +43,8 @@ export interface StartMessage {
   readonly weights: PackedWeights | null;
   readonly exemplars: Exemplar[];
   readonly options: SerializedTrainOptions;
+  /** The share of the time the worker computes: it rests after each step for the rest (1: never). */
+  readonly cpuShare: number;
   /** Weights are sent back every this many steps (0: only at the end). */
   readonly previewEvery: number;
   readonly backend: WorkerBackend | 'auto';

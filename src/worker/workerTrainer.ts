@@ -37,6 +37,12 @@ export interface WorkerTrainingOptions extends Omit<TrainOptions, 'scope'> {
    * (default: 10).
    */
   previewEvery?: number;
+  /**
+   * The share of the time the worker computes, from 0.05 to 1: after each step it rests so that its steps take
+   * no more than this share of the wall time, leaving the CPU to the page (with a software rasteriser such as
+   * SwiftShader, rendering runs on the same cores) (default: 1, never rests).
+   */
+  cpuShare?: number;
 }
 
 /** What `train` resolves with: trainTextureVae's result, and how the worker trained. */
@@ -157,6 +163,10 @@ export class WorkerTrainer {
     if (!Number.isInteger(previewEvery) || previewEvery < 0) {
       throw new Error(`previewEvery must be an integer >= 0, got ${previewEvery}`);
     }
+    const cpuShare = options.cpuShare ?? 1;
+    if (typeof cpuShare !== 'number' || !(cpuShare >= 0.05 && cpuShare <= 1)) {
+      throw new Error(`cpuShare must be a number from 0.05 to 1, got ${cpuShare}`);
+    }
     const from = options.from;
     if (from !== undefined && !(STARTS as readonly string[]).includes(from)) {
       throw new Error(`from must be one of ${STARTS.join(', ')}, got ${JSON.stringify(from)}`);
@@ -206,6 +216,7 @@ export class WorkerTrainer {
         augment: o.augment,
       },
       previewEvery,
+      cpuShare,
       backend: this._backend,
     };
     const transfer: Transferable[] = images.map((image) => image.data.buffer as ArrayBuffer);

@@ -191,6 +191,9 @@ describe('WorkerTrainer: training in a module Web Worker', () => {
     await expect(trainer.train(stripes(), { steps: 2, patchSize: 10 })).rejects.toThrow(
       'patchSize must be a multiple of 4 between 4 and 1024, got 10',
     );
+    await expect(trainer.train(stripes(), { steps: 2, patchSize: 16, cpuShare: 0 })).rejects.toThrow(
+      'cpuShare must be a number from 0.05 to 1, got 0',
+    );
     const missing = new WorkerTrainer(vae, { workerUrl: '/no/such/trainWorker.js' });
     await expect(missing.train(stripes(), { steps: 2, patchSize: 16 })).rejects.toThrow(
       /^the training worker \/no\/such\/trainWorker\.js failed to load/,
