@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 
-import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel } from '../model/ops/convFilterGradient.js';
+import { registerConvGradientKernels } from '../model/ops/convFilterGradient.js';
 
 const WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
 
@@ -38,10 +38,7 @@ async function prepare(): Promise<void> {
   // Initialise first: the backend runs the setup of the kernels registered at that moment, which the
   // replaced Conv2DBackpropInput needs to serve as the fallback.
   if (!(await tf.setBackend('wasm'))) throw new Error('the tfjs WASM backend failed to initialise');
-  if (!tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.registerKernel(conv2dBackpropFilterKernel('wasm'));
-  const own = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (own) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-  tf.registerKernel(conv2dBackpropInputKernel('wasm', own));
+  registerConvGradientKernels('wasm');
 }
 
 /**

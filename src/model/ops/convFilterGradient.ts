@@ -12,9 +12,11 @@ import {
   type NamedAttrMap,
   type NamedTensorInfoMap,
   type NamedTensorMap,
+  registerKernel,
   type Tensor,
   type Tensor4D,
   type TensorInfo,
+  unregisterKernel,
 } from '@tensorflow/tfjs-core';
 
 /**
@@ -321,4 +323,20 @@ export function conv2dBackpropInputKernel(backendName: string, fallback?: Kernel
     return inputGradient(kernelExecutor(backendName, backend), dy, filter, info);
   };
   return { kernelName: Conv2DBackpropInput, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+const withConvGradients = new Set<string>();
+
+/**
+ * Registers on `backendName` (once per backend; call it after the backend initialised, so its own
+ * Conv2DBackpropInput was set up and can serve as the fallback) the `Conv2DBackpropFilter` it may lack and the
+ * faster `Conv2DBackpropInput` above.
+ */
+export function registerConvGradientKernels(backendName: string): void {
+  if (withConvGradients.has(backendName)) return;
+  withConvGradients.add(backendName);
+  if (!getKernel(Conv2DBackpropFilter, backendName)) registerKernel(conv2dBackpropFilterKernel(backendName));
+  const own = getKernel(Conv2DBackpropInput, backendName);
+  if (own) unregisterKernel(Conv2DBackpropInput, backendName);
+  registerKernel(conv2dBackpropInputKernel(backendName, own));
 }
