@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { cellGridRatio, psnr, SwdReference } from '../src/eval/index.js';
+import { cellGridRatio, cropImage, psnr, SwdReference } from '../src/eval/index.js';
 import type { PixelImage } from '../src/model/pixelImage.js';
 import { loadPretrained } from '../src/model/pretrained/pretrained.js';
 import { TextureVae } from '../src/model/textureVae.js';
@@ -30,15 +30,6 @@ const { values } = parseArgs({
 });
 if (!values.images) throw new Error('--images <dir> is required');
 const maxCrop = Number(values.crop);
-
-function crop(image: PixelImage, x0: number, y0: number, size: number): PixelImage {
-  const data = new Uint8Array(size * size * 3);
-  for (let y = 0; y < size; y++) {
-    const from = ((y0 + y) * image.width + x0) * 3;
-    data.set(image.data.subarray(from, from + size * 3), y * size * 3);
-  }
-  return { data, width: size, height: size, channels: 3 };
-}
 
 await useWasmBackend();
 const files = readdirSync(values.images)
@@ -64,7 +55,7 @@ for (const [i, photo] of photos.entries()) {
   });
   const crops: PixelImage[] = [];
   for (let y = 0; y + size <= photo.height; y += size) {
-    for (let x = 0; x + size <= photo.width; x += size) crops.push(crop(photo, x, y, size));
+    for (let x = 0; x + size <= photo.width; x += size) crops.push(cropImage(photo, x, y, size, size));
   }
   const cells: string[] = [
     basename(files[i], '.png'),

@@ -1,10 +1,8 @@
 /** `babylon-vae-textures bake`: decode many latent variations into a mip-safe atlas (PNG pages + manifest JSON). */
 import { parseArgs } from 'node:util';
 
-import type { AtlasLayoutKind } from '../src/atlas/atlasLayout.js';
-import { bakeAtlas, planAtlas } from '../src/atlas/bakeAtlas.js';
-import { MAX_TEXTURE_SIZE } from '../src/model/textureVaeConfig.js';
-import { checkAtlasWritable, writeAtlas } from '../src/node/atlasFiles.js';
+import { type AtlasLayoutKind, bakeAtlas, MAX_TEXTURE_SIZE, planAtlas } from '../src/index.js';
+import { checkAtlasWritable, writeAtlas } from '../src/node/index.js';
 import { integer, loadModelArg, number, seedOption } from './args.js';
 import { ProgressBar } from './progress.js';
 import { loadSwatchArg } from './swatchArg.js';

@@ -2,9 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { LatentGrid } from '../src/latent/latentGrid.js';
-import type { PixelImage } from '../src/model/pixelImage.js';
-import { readPng } from '../src/node/png.js';
+import type { LatentGrid, PixelImage } from '../src/index.js';
+import { readPng } from '../src/node/index.js';
 import { checkWritable, integer, loadModelArg } from './args.js';
 import { ProgressBar } from './progress.js';
 

@@ -4,15 +4,16 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dispose } from '@tensorflow/tfjs-core';
 
-import type { PixelLoss } from '../src/model/loss.js';
-import type { PixelImage } from '../src/model/pixelImage.js';
-import { loadPretrained } from '../src/model/pretrained/pretrained.js';
-import { TextureVae } from '../src/model/textureVae.js';
-import type { TextureVaeConfig } from '../src/model/textureVaeConfig.js';
-import { type TrainingRecord, trainTextureVae } from '../src/model/train.js';
-import { readExemplarFile } from '../src/node/exemplarFiles.js';
-import { fileSystemHandler } from '../src/node/fileHandler.js';
-import { useWasmBackend } from '../src/node/wasmBackend.js';
+import {
+  loadPretrained,
+  type PixelImage,
+  type PixelLoss,
+  TextureVae,
+  type TextureVaeConfig,
+  type TrainingRecord,
+  trainTextureVae,
+} from '../src/index.js';
+import { fileSystemHandler, readExemplarFile, useWasmBackend } from '../src/node/index.js';
 import { integer, integerList, number, seedOption } from './args.js';
 import { formatSeconds, ProgressBar } from './progress.js';
 

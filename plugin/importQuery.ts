@@ -1,5 +1,4 @@
-import { pretrainedSwatchNames } from '../src/model/pretrained/pretrained.js';
-import { MAX_TEXTURE_SIZE } from '../src/model/textureVaeConfig.js';
+import { MAX_TEXTURE_SIZE, pretrainedSwatchNames } from '../src/index.js';
 
 /** Which import query a module id carries: `?vae` (the model's URL) or `?vae-atlas` (an atlas baked at build). */
 export type ImportKind = 'vae' | 'vae-atlas';

@@ -16,7 +16,7 @@ import {
   type SampleName,
   sampleNames,
   startSamplesServer,
-} from '../test/support/samplesHarness.js';
+} from './samplesHarness.js';
 
 const docs = resolve(dirname(fileURLToPath(import.meta.url)), '../docs');
 const width = 960;

@@ -16,17 +16,18 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import GUI from 'lil-gui';
 import {
+  engineScope,
   type LatentGrid,
   loadPretrained,
   type PixelImage,
-  runOnEngine,
   Swatch,
   type TensorProceduralTexture,
   TensorProceduralTexture as TensorTexture,
   TextureVae,
+  type TrainingProgress,
+  trainTextureVae,
   VaeProceduralTexture,
 } from '../../src/index.js';
-import { type TrainingProgress, trainTextureVae } from '../../src/model/train.js';
 import { SampleTracker, sampleParams } from '../shared/sampleHook.js';
 
 const url = sampleParams();
@@ -48,6 +49,8 @@ const status = document.getElementById('status') as HTMLDivElement;
 const progressBar = document.getElementById('progress') as HTMLProgressElement;
 const fileInput = document.getElementById('file') as HTMLInputElement;
 const engine = new Engine(canvas, true, { stencil: true, preserveDrawingBuffer: true });
+// Training, encoding and the previews run where the scene draws: on the engine's own WebGL2 context.
+const onEngine = engineScope(engine);
 const scene = new Scene(engine);
 scene.clearColor = new Color4(0.08, 0.09, 0.11, 1);
 const camera = new ArcRotateCamera(
@@ -223,7 +226,7 @@ function encodeExemplar(image: PixelImage): LatentGrid {
         pixels[(y * width + x) * 3 + c] = image.data[(y * image.width + x) * 3 + c] / 255;
     }
   }
-  return runOnEngine(engine, () => {
+  return onEngine.run(() => {
     const input = tf.tensor4d(pixels, [1, height, width, 3]);
     const { mean, logVar } = model.encodeTensors(input);
     const data = mean.dataSync() as Float32Array;
@@ -253,8 +256,8 @@ async function train(): Promise<void> {
       patchSize: params.patchSize,
       learningRate: params.learningRate,
       signal: controller.signal,
-      // Every step runs on the tfjs backend that shares Babylon's context; the scene renders between steps.
-      scope: (work) => runOnEngine(engine, () => work()),
+      // Every step runs on the engine's context; the scene renders between steps.
+      scope: onEngine.run,
       onProgress: (p) => {
         showProgress(p);
         // Waiting for the preview keeps the weights still while they are read.

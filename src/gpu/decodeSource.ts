@@ -7,6 +7,7 @@ import type { InternalTexture } from '@babylonjs/core/Materials/Textures/interna
 import { RawTexture } from '@babylonjs/core/Materials/Textures/rawTexture.js';
 import { ThinTexture } from '@babylonjs/core/Materials/Textures/thinTexture.js';
 import { pad, type Tensor4D, tidy } from '@tensorflow/tfjs-core';
+import { toBytes } from '../model/pixelImage.js';
 import { runOnEngine } from './glHandoff.js';
 import { canShareContext, getSharedBackend, type SharedBackend, type WeightOwner } from './sharedBackend.js';
 
@@ -216,10 +217,7 @@ class ReadbackSource implements DecodeSource {
     if (upload.textureType === Constants.TEXTURETYPE_FLOAT) {
       upload.update(pixels);
     } else {
-      const bytes = new Uint8Array(pixels.length);
-      for (let i = 0; i < pixels.length; i++)
-        bytes[i] = Math.round(Math.min(1, Math.max(0, pixels[i] ?? 0)) * 255);
-      upload.update(bytes);
+      upload.update(toBytes(pixels));
     }
     draw(upload, layout);
   }

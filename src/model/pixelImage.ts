@@ -8,3 +8,11 @@ export interface PixelImage {
   readonly height: number;
   readonly channels: 3 | 4;
 }
+
+/** 8-bit values of floats in [0, 1]: clamped, then rounded (x * 255); a missing value (`undefined`) is 0. */
+export function toBytes(values: ArrayLike<number>): Uint8Array {
+  const bytes = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++)
+    bytes[i] = Math.round(Math.min(1, Math.max(0, values[i] ?? 0)) * 255);
+  return bytes;
+}

@@ -79,7 +79,7 @@ export interface TrainOptions {
   augment?: boolean;
   /**
    * Runs each synchronous part of a step (tensor math, weight updates, and then blocking loss readbacks instead
-   * of async ones) inside a caller's scope: pass `(work) => runOnEngine(engine, () => work())` to train on the
+   * of async ones) inside a caller's scope: pass `engineScope(engine).run` to train on the
    * tfjs backend that shares a Babylon engine's WebGL context, with GL state handed over around every part
    * (default: none; the active backend is used and losses are read asynchronously).
    */

@@ -13,7 +13,7 @@ import {
   sampleState,
   setGuiNumber,
   startSamplesServer,
-} from '../support/samplesHarness.js';
+} from '../../scripts/samplesHarness.js';
 
 // One dev server and one browser for every sample; each sample runs `still` (no motion), so only a GUI
 // action can change its pixels, with small textures so a software GPU keeps up.
