@@ -219,17 +219,17 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   await useWasmBackend();
-  let vae: TextureVae;
+  let model: TextureVae;
   if (resumeDir !== undefined) {
-    vae = await TextureVae.load(fileSystemHandler(resumeDir));
+    model = await TextureVae.load(fileSystemHandler(resumeDir));
   } else if (from !== undefined) {
     const source =
       from === 'default' ? await loadPretrained() : await TextureVae.load(fileSystemHandler(from));
     try {
-      vae = TextureVae.create({ ...source.config, ...config }, { seed });
+      model = TextureVae.create({ ...source.config, ...config }, { seed });
       const weights = source.getWeights();
       try {
-        vae.setWeights(weights);
+        model.setWeights(weights);
       } finally {
         dispose(weights);
       }
@@ -237,16 +237,16 @@ export async function run(argv: string[]): Promise<number> {
       source.dispose();
     }
   } else {
-    vae = TextureVae.create(config, { seed });
+    model = TextureVae.create(config, { seed });
   }
   try {
     const images: PixelImage[] = [];
-    for (const path of positionals) images.push(await readExemplarFile(path, vae.outputChannels));
+    for (const path of positionals) images.push(await readExemplarFile(path, model.outputChannels));
 
     let last: TrainingRecord | null = null;
     const started = Date.now();
     const save = async (step: number) => {
-      await vae.save(fileSystemHandler(out));
+      await model.save(fileSystemHandler(out));
       const state: TrainingState = {
         step,
         steps,
@@ -268,7 +268,7 @@ export async function run(argv: string[]): Promise<number> {
     const bar = new ProgressBar(steps - startStep, 'train');
     let result: Awaited<ReturnType<typeof trainTextureVae>>;
     try {
-      result = await trainTextureVae(vae, images, {
+      result = await trainTextureVae(model, images, {
         ...training,
         startStep,
         signal: controller.signal,
@@ -295,6 +295,6 @@ export async function run(argv: string[]): Promise<number> {
     );
     return result.aborted ? 130 : 0;
   } finally {
-    vae.dispose();
+    model.dispose();
   }
 }

@@ -391,7 +391,7 @@ function atlasModule(urls: string[], manifest: AtlasManifest, manifestUrl: strin
  * Bakes on tfjs's WASM backend from the very bytes that were hashed for the cache key. The heavy modules
  * load only now, so loading the plugin stays cheap.
  */
-async function bake(model: ModelFiles, query: AtlasQuery): Promise<BakedAtlas> {
+async function bake(files: ModelFiles, query: AtlasQuery): Promise<BakedAtlas> {
   const [{ TextureVae, bakeAtlas, loadPretrainedSwatches, pretrainedSwatch }, node] = await Promise.all([
     import('../src/index.js'),
     import('../src/node/index.js'),
@@ -403,12 +403,12 @@ async function bake(model: ModelFiles, query: AtlasQuery): Promise<BakedAtlas> {
       ? undefined
       : pretrainedSwatch(await loadPretrainedSwatches('default'), swatchName);
   await node.useWasmBackend();
-  const vae = await TextureVae.load(node.modelFilesHandler(model));
+  const model = await TextureVae.load(node.modelFilesHandler(files));
   try {
-    const { pages, manifest } = await bakeAtlas(vae, { ...options, swatch });
+    const { pages, manifest } = await bakeAtlas(model, { ...options, swatch });
     return { pngs: pages.map((page) => new Uint8Array(node.encodePng(page))), manifest };
   } finally {
-    vae.dispose();
+    model.dispose();
   }
 }
 

@@ -27,7 +27,7 @@ const shots: Record<SampleName, { query: string; click?: string }> = {
   material: { query: 'still&size=256' },
   regenerate: { query: 'still&size=128&grid=5' },
   training: { query: 'still&size=128&steps=40&batch=4&patch=32&lr=0.005&preview=10', click: 'train' },
-  atlas: { query: 'still&count=64&tile=64' },
+  atlas: { query: 'still&count=64&tileSize=64' },
 };
 
 /** Drops the 2 low bits of every channel: deflate then finds far more repeats, the eye sees no difference. */

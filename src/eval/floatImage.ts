@@ -1,5 +1,5 @@
 import type { SeededRandom } from '../latent/random.js';
-import { type PixelImage, toBytes } from '../model/pixelImage.js';
+import { cropPixels, type PixelImage, toBytes } from '../model/pixelImage.js';
 
 /**
  * Floating-point pixels for the metrics: row-major, `channels` interleaved values per pixel, row 0 at the
@@ -83,13 +83,7 @@ export function cropImage<T extends EvalImage>(
       `crop ${width}x${height} at (${x}, ${y}) must be integral and lie inside the ${image.width}x${image.height} image`,
     );
   }
-  const c = image.channels;
-  const out = new (image.data.constructor as new (length: number) => T['data'])(width * height * c);
-  for (let row = 0; row < height; row++) {
-    const from = ((y + row) * image.width + x) * c;
-    out.set(image.data.subarray(from, from + width * c), row * width * c);
-  }
-  return { data: out, width, height, channels: c } as T;
+  return cropPixels(image, x, y, width, height);
 }
 
 /** A uniformly placed `width` x `height` crop, drawn from `rng` (two draws: x, then y). */

@@ -116,7 +116,7 @@ describe('samples gallery', () => {
   });
 
   test('atlas: a baked atlas is shown and exported; shuffling moves tiles between instances', async () => {
-    const { sample, first } = await openStill('atlas', 'still&count=16&tile=64');
+    const { sample, first } = await openStill('atlas', 'still&count=16&tileSize=64');
     const { page } = sample;
     const state = await sampleState(page);
     expect(state).toMatchObject({ tiles: 16, pages: 1 });

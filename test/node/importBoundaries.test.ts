@@ -86,6 +86,17 @@ describe('import boundaries', () => {
     expect(violations(['bench', 'scripts'], (t) => !under(t, 'test'))).toEqual([]);
   });
 
+  test('only src/gpu chooses between the shared context and other backends', () => {
+    // glHandoff (runOnEngine) and sharedBackend (canShareContext) stay inside src/gpu; the rest of the
+    // package goes through engineScope, the decode sources and the hand-off shader.
+    const branching = new Set(['src/gpu/glHandoff', 'src/gpu/sharedBackend']);
+    const found = violations(
+      ['src/atlas', 'src/textures', 'src/materials', 'src/model', 'src/latent', 'src/node', 'src/eval'],
+      (t) => !branching.has(t),
+    );
+    expect(found).toEqual([]);
+  });
+
   test('src/model and src/latent import neither Babylon nor the GPU bridge', () => {
     const found: string[] = [];
     for (const file of [...tsFiles('src/model'), ...tsFiles('src/latent')]) {
