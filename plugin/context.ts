@@ -388,8 +388,8 @@ function atlasModule(urls: string[], manifest: AtlasManifest, manifestUrl: strin
 }
 
 /**
- * Bakes on tfjs's WASM backend from the very bytes that were hashed for the cache key. The heavy modules
- * load only now, so loading the plugin stays cheap.
+ * Bakes on tfjs's WASM backend from the very bytes that were hashed for the cache key. The WASM backend
+ * starts only now, at the first atlas import.
  */
 async function bake(files: ModelFiles, query: AtlasQuery): Promise<BakedAtlas> {
   const [{ TextureVae, bakeAtlas, loadPretrainedSwatches, pretrainedSwatch }, node] = await Promise.all([

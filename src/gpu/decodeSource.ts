@@ -8,8 +8,9 @@ import { RawTexture } from '@babylonjs/core/Materials/Textures/rawTexture.js';
 import { ThinTexture } from '@babylonjs/core/Materials/Textures/thinTexture.js';
 import { pad, type Tensor4D, tidy } from '@tensorflow/tfjs-core';
 import { toBytes } from '../model/pixelImage.js';
+import { engineScope } from './engineScope.js';
 import { runOnEngine } from './glHandoff.js';
-import { canShareContext, getSharedBackend, type SharedBackend, type WeightOwner } from './sharedBackend.js';
+import { getSharedBackend, type SharedBackend, type WeightOwner } from './sharedBackend.js';
 
 /** How a drawn image is laid out in its texture; see handoffShader.ts. */
 export interface ImageLayout {
@@ -60,9 +61,8 @@ export interface DecodeSourceOptions {
  * on every other engine (NullEngine, WebGPU, WebGL1).
  */
 export function createDecodeSource(engine: AbstractEngine, options: DecodeSourceOptions = {}): DecodeSource {
-  const useSharedContext = options.useSharedContext ?? true;
-  if (useSharedContext && canShareContext(engine)) return new ZeroCopySource(engine);
-  return new ReadbackSource(engine);
+  const { sharesContext } = engineScope(engine, options);
+  return sharesContext ? new ZeroCopySource(engine) : new ReadbackSource(engine);
 }
 
 function checkImage(image: Tensor4D): void {
