@@ -219,7 +219,10 @@ describe('?vae-atlas errors', () => {
     ['layout=circle', 'layout must be "square" or "row", got "circle"'],
     ['tileSize=16&padding=9', 'padding must be at most half the tile size (8), got 9'],
     ['count=2&count=3', 'parameter "count" is given twice; keep one'],
-    ['size=64', 'unknown parameter "size"; allowed: swatch, count, tileSize, seed, padding, temperature, layout'],
+    [
+      'size=64',
+      'unknown parameter "size"; allowed: swatch, count, tileSize, seed, padding, temperature, layout',
+    ],
     [
       'swatch=toString',
       'swatch must name a swatch of the embedded model (bricks, concrete, grass, ground, corrugatedMetal, metal, metalPlate, moss, cliff, rock, stone, rust, sand, facadeTiles, whiteTiles, rosewood, wood), got "toString"',
