@@ -76,6 +76,8 @@ export {
   textureVaeParameterCount,
 } from './model/textureVaeConfig.js';
 export {
+  DEFAULT_PATCH_WEIGHT,
+  DEFAULT_PIXEL_LOSS,
   type ProgressObservableLike,
   type TrainingProgress,
   type TrainingRecord,
