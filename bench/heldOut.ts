@@ -97,7 +97,7 @@ for (const [i, photo] of photos.entries()) {
   if (values.sheet) {
     const x0 = Math.floor((photo.width - size) / 16) * 8;
     const y0 = Math.floor((photo.height - size) / 16) * 8;
-    const centre = crop(photo, x0, y0, size);
+    const centre = cropImage(photo, x0, y0, size, size);
     const row = [centre];
     for (const model of models) row.push(await model.decode(await model.encode(centre)));
     sheetRows.push(row);
