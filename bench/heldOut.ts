@@ -19,7 +19,14 @@ import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { cellGridRatio, cropImage, fitCropPca, pcaReconstructionPsnr, psnr, SwdReference } from '../src/eval/index.js';
+import {
+  cellGridRatio,
+  cropImage,
+  fitCropPca,
+  pcaReconstructionPsnr,
+  psnr,
+  SwdReference,
+} from '../src/eval/index.js';
 import type { PixelImage } from '../src/model/pixelImage.js';
 import { loadPretrained } from '../src/model/pretrained/pretrained.js';
 import { TextureVae } from '../src/model/textureVae.js';
