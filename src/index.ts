@@ -42,9 +42,12 @@ export {
   type LatentChangeOptions,
   type LatentKeyframes,
   type LatentWalk,
+  type MorphOptions,
   registerVaeMaterialPlugin,
+  type VaeMaterialController,
   VaeMaterialPlugin,
   type VaeMaterialSourceOptions,
+  type VaeMaterialView,
 } from './materials/index.js';
 // Models: load, create, train.
 export {
