@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
-import { chromiumArgs, findChromium } from './test/support/chromium.ts';
+import { chromiumArgs, findChromium } from './scripts/chromium.ts';
 
 const wantsBrowser = !process.argv.includes('--project') || process.argv.includes('browser');
 

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
 import { createServer, type Plugin } from 'vite';
-import { chromiumArgs, findChromium } from '../test/support/chromium.ts';
+import { chromiumArgs, findChromium } from '../scripts/chromium.ts';
 import { machineLine, markdownTable, writeResultsSection } from './results.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -19,7 +19,14 @@ import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { cellGridRatio, fitCropPca, pcaReconstructionPsnr, psnr, SwdReference } from '../src/eval/index.js';
+import {
+  cellGridRatio,
+  cropImage,
+  fitCropPca,
+  pcaReconstructionPsnr,
+  psnr,
+  SwdReference,
+} from '../src/eval/index.js';
 import type { PixelImage } from '../src/model/pixelImage.js';
 import { loadPretrained } from '../src/model/pretrained/pretrained.js';
 import { TextureVae } from '../src/model/textureVae.js';
@@ -40,15 +47,6 @@ const { values } = parseArgs({
 });
 if (!values.images) throw new Error('--images <dir> is required');
 const maxCrop = Number(values.crop);
-
-function crop(image: PixelImage, x0: number, y0: number, size: number): PixelImage {
-  const data = new Uint8Array(size * size * 3);
-  for (let y = 0; y < size; y++) {
-    const from = ((y0 + y) * image.width + x0) * 3;
-    data.set(image.data.subarray(from, from + size * 3), y * size * 3);
-  }
-  return { data, width: size, height: size, channels: 3 };
-}
 
 await useWasmBackend();
 const files = readdirSync(values.images)
@@ -79,7 +77,7 @@ for (const [i, photo] of photos.entries()) {
   });
   const crops: PixelImage[] = [];
   for (let y = 0; y + size <= photo.height; y += size) {
-    for (let x = 0; x + size <= photo.width; x += size) crops.push(crop(photo, x, y, size));
+    for (let x = 0; x + size <= photo.width; x += size) crops.push(cropImage(photo, x, y, size, size));
   }
   const cells: string[] = [
     basename(files[i], '.png'),
@@ -106,7 +104,7 @@ for (const [i, photo] of photos.entries()) {
   if (values.sheet) {
     const x0 = Math.floor((photo.width - size) / 16) * 8;
     const y0 = Math.floor((photo.height - size) / 16) * 8;
-    const centre = crop(photo, x0, y0, size);
+    const centre = cropImage(photo, x0, y0, size, size);
     const row = [centre];
     for (const model of models) row.push(await model.decode(await model.encode(centre)));
     sheetRows.push(row);

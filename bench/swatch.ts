@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { cellGridRatio, cellSeamScore } from '../src/eval/cellGrid.js';
 import { maxCrossCorrelation, repetitionScore } from '../src/eval/correlation.js';
 import { fft2d } from '../src/eval/fft.js';
-import { toFloatRgb } from '../src/eval/floatImage.js';
+import { cropImage, toFloatRgb } from '../src/eval/floatImage.js';
 import { seamScore } from '../src/eval/seamScore.js';
 import { SwdReference } from '../src/eval/swdReference.js';
 import type { LatentGrid } from '../src/latent/latentGrid.js';
@@ -65,16 +65,6 @@ const model =
     ? await loadPretrained('default')
     : await TextureVae.load(fileSystemHandler(values.model));
 const swd = { patches: 4096, directions: 128, referenceCrops: 4, projection: 'tfjs' as const };
-
-function crop(image: PixelImage, x: number, y: number, size: number): PixelImage {
-  const c = image.channels;
-  const data = new Uint8Array(size * size * c);
-  for (let row = 0; row < size; row++) {
-    const from = ((y + row) * image.width + x) * c;
-    data.set(image.data.subarray(from, from + size * c), row * size * c);
-  }
-  return { data, width: size, height: size, channels: c };
-}
 
 /**
  * Random-phase (asymptotic discrete spot noise) synthesis of a latent grid: each channel of the exemplar grid,
@@ -123,7 +113,7 @@ function sample(swatch: Swatch, size: number, seed: number): LatentGrid {
 function windows(image: PixelImage, size: number): PixelImage[] {
   const out: PixelImage[] = [];
   for (let y = 0; y + size <= image.height; y += size)
-    for (let x = 0; x + size <= image.width; x += size) out.push(crop(image, x, y, size));
+    for (let x = 0; x + size <= image.width; x += size) out.push(cropImage(image, x, y, size, size));
   return out;
 }
 
@@ -141,7 +131,7 @@ for (const path of values.images?.split(',') ?? []) {
   const name = basename(path, '.png');
   const photo = readPng(path);
   // Warm the encoder's kernels and the synthesis code first; the median of three timed runs is reported.
-  await model.encode(crop(photo, 0, 0, 64));
+  await model.encode(cropImage(photo, 0, 0, 64, 64));
   const swatchTimes: number[] = [];
   let swatch = await Swatch.fromImage(model, photo, options);
   for (let i = 0; i < 3; i++) {
@@ -166,10 +156,10 @@ for (const path of values.images?.split(',') ?? []) {
   const side = Math.min(photo.width, photo.height);
   const half = Math.min(256, Math.floor(side / 2 / model.stride) * model.stride);
   const quadrants = [
-    crop(photo, 0, 0, half),
-    crop(photo, side - half, 0, half),
-    crop(photo, 0, side - half, half),
-    crop(photo, side - half, side - half, half),
+    cropImage(photo, 0, 0, half, half),
+    cropImage(photo, side - half, 0, half, half),
+    cropImage(photo, 0, side - half, half, half),
+    cropImage(photo, side - half, side - half, half, half),
   ];
   const photoCc = mean([
     maxCrossCorrelation(quadrants[0], quadrants[3]),

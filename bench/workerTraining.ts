@@ -15,7 +15,7 @@ import {
   sampleState,
   setGuiNumber,
   startSamplesServer,
-} from '../test/support/samplesHarness.ts';
+} from '../scripts/samplesHarness.ts';
 import { machineLine, markdownTable, writeResultsSection } from './results.ts';
 
 const seconds = Number(process.argv[2] ?? 40);

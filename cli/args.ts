@@ -1,11 +1,8 @@
 /** Argument helpers shared by the commands. */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MAX_SEED } from '../src/latent/random.js';
-import { loadPretrained } from '../src/model/pretrained/pretrained.js';
-import { TextureVae } from '../src/model/textureVae.js';
-import { fileSystemHandler } from '../src/node/fileHandler.js';
-import { useWasmBackend } from '../src/node/wasmBackend.js';
+import { loadPretrained, MAX_SEED, TextureVae } from '../src/index.js';
+import { fileSystemHandler, useWasmBackend } from '../src/node/index.js';
 
 /** Inclusive bounds of a numeric option. */
 export interface Range {

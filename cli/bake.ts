@@ -1,10 +1,8 @@
 /** `babylon-vae-textures bake`: decode many latent variations into a mip-safe atlas (PNG pages + manifest JSON). */
 import { parseArgs } from 'node:util';
 
-import type { AtlasLayoutKind } from '../src/atlas/atlasLayout.js';
-import { bakeAtlas, planAtlas } from '../src/atlas/bakeAtlas.js';
-import { MAX_TEXTURE_SIZE } from '../src/model/textureVaeConfig.js';
-import { checkAtlasWritable, writeAtlas } from '../src/node/atlasFiles.js';
+import { type AtlasLayoutKind, bakeAtlas, MAX_TEXTURE_SIZE, planAtlas } from '../src/index.js';
+import { checkAtlasWritable, writeAtlas } from '../src/node/index.js';
 import { integer, loadModelArg, number, seedOption } from './args.js';
 import { ProgressBar } from './progress.js';
 import { loadSwatchArg } from './swatchArg.js';
@@ -21,7 +19,7 @@ options:
   --swatch <file|name>   the tiles' swatch: a file written by 'swatch --out', or a swatch name of the default
                          model (bricks, moss, rust, wood, ...)
   --count <n>            number of tiles (default: 16)
-  --tile <px>            tile size, a multiple of the model stride up to ${MAX_TEXTURE_SIZE} (default: 128)
+  --tile-size <px>            tile size, a multiple of the model stride up to ${MAX_TEXTURE_SIZE} (default: 128)
   --padding <px>         gutter on each side of a tile, 0..tile/2 (default: 8)
   --seed <n>             tile i uses seed + i; 0..4294967295 (default: 0)
   --temperature <t>      prior standard deviation, without --swatch only (default: 1)
@@ -40,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
       model: { type: 'string', default: 'default' },
       swatch: { type: 'string' },
       count: { type: 'string' },
-      tile: { type: 'string' },
+      'tile-size': { type: 'string' },
       padding: { type: 'string' },
       seed: { type: 'string' },
       temperature: { type: 'string' },
@@ -70,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const options = {
     count,
-    tileSize: integer('tile', values.tile, 128),
+    tileSize: integer('tile-size', values['tile-size'], 128),
     padding: integer('padding', values.padding, 8),
     seed: seedOption(values.seed),
     temperature: values.swatch === undefined ? number('temperature', values.temperature, 1) : undefined,

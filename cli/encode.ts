@@ -2,9 +2,9 @@
 import { writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { LatentGrid } from '../src/latent/latentGrid.js';
-import type { PixelImage } from '../src/model/pixelImage.js';
-import { readPng } from '../src/node/png.js';
+import { cropImage } from '../src/eval/index.js';
+import type { LatentGrid, PixelImage } from '../src/index.js';
+import { readPng } from '../src/node/index.js';
 import { checkWritable, integer, loadModelArg } from './args.js';
 import { ProgressBar } from './progress.js';
 
@@ -36,15 +36,13 @@ function centreCrop(image: PixelImage, size: number): PixelImage {
   if (image.width < size || image.height < size) {
     throw new Error(`--crop ${size} is larger than an image of ${image.width}x${image.height}`);
   }
-  const x0 = Math.floor((image.width - size) / 2);
-  const y0 = Math.floor((image.height - size) / 2);
-  const c = image.channels;
-  const data = new Uint8Array(size * size * c);
-  for (let y = 0; y < size; y++) {
-    const from = ((y0 + y) * image.width + x0) * c;
-    data.set(image.data.subarray(from, from + size * c), y * size * c);
-  }
-  return { data, width: size, height: size, channels: c };
+  return cropImage(
+    image,
+    Math.floor((image.width - size) / 2),
+    Math.floor((image.height - size) / 2),
+    size,
+    size,
+  );
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -5,16 +5,20 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fitCropPca, pcaSamples } from '../src/eval/baselines.js';
-import { type FloatImage, toFloatRgb } from '../src/eval/floatImage.js';
-import { psnr } from '../src/eval/psnr.js';
-import { seamScore } from '../src/eval/seamScore.js';
-import { ssim } from '../src/eval/ssim.js';
-import { type SwdOptions, SwdReference } from '../src/eval/swdReference.js';
-import { offsetSeed, SeededRandom } from '../src/latent/random.js';
-import type { PixelImage } from '../src/model/pixelImage.js';
-import type { TextureVae } from '../src/model/textureVae.js';
-import { readPng } from '../src/node/png.js';
+import {
+  type FloatImage,
+  fitCropPca,
+  pcaSamples,
+  psnr,
+  randomCrop,
+  type SwdOptions,
+  SwdReference,
+  seamScore,
+  ssim,
+  toFloatRgb,
+} from '../src/eval/index.js';
+import { offsetSeed, type PixelImage, SeededRandom, type TextureVae } from '../src/index.js';
+import { readPng } from '../src/node/index.js';
 import { checkModelArg, integer, loadModelArg, seedOption } from './args.js';
 import { formatSeconds, ProgressBar } from './progress.js';
 import { machineLine, markdownTable, writeResultsSection } from './resultsSection.js';
@@ -106,20 +110,6 @@ function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-function cropPixels(image: PixelImage, x: number, y: number, size: number): PixelImage {
-  const c = image.channels;
-  const data = new Uint8Array(size * size * c);
-  for (let row = 0; row < size; row++) {
-    const from = ((y + row) * image.width + x) * c;
-    data.set(image.data.subarray(from, from + size * c), row * size * c);
-  }
-  return { data, width: size, height: size, channels: c };
-}
-
-function randomPixelsCrop(image: PixelImage, size: number, rng: SeededRandom): PixelImage {
-  return cropPixels(image, rng.int(image.width - size + 1), rng.int(image.height - size + 1), size);
-}
-
 function clampedImage(values: Float32Array, size: number): FloatImage {
   const data = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) data[i] = Math.min(1, Math.max(0, values[i]));
@@ -151,7 +141,7 @@ export async function evaluateImage(
     const rng = new SeededRandom(seed + crop);
     const scores = { psnr: 0, ssim: 0 };
     for (let i = 0; i < settings.crops; i++) {
-      const original = randomPixelsCrop(exemplar, crop, rng);
+      const original = randomCrop(exemplar, crop, crop, rng);
       const decoded = await model.decode(await model.encode(original), { width: crop, height: crop });
       scores.psnr += psnr(decoded, original) / settings.crops;
       scores.ssim += ssim(decoded, original) / settings.crops;
@@ -169,7 +159,7 @@ export async function evaluateImage(
     sampleSeams.push(seamScore(texture));
   }
 
-  const source = await model.encode(randomPixelsCrop(exemplar, size, new SeededRandom(seed + 1)));
+  const source = await model.encode(randomCrop(exemplar, size, size, new SeededRandom(seed + 1)));
   const similarSwd: number[] = [];
   for (let a = 0; a < SIMILAR_AMOUNTS.length; a++) {
     const texture = await model.decode(model.similar(source, SIMILAR_AMOUNTS[a], offsetSeed(seed, a)));
@@ -181,7 +171,7 @@ export async function evaluateImage(
   const cropSwd: number[] = [];
   const cropSeam: number[] = [];
   for (let i = 0; i < settings.samples; i++) {
-    const crop = randomPixelsCrop(exemplar, size, cropRng);
+    const crop = randomCrop(exemplar, size, size, cropRng);
     cropSwd.push(reference.normalised(crop));
     cropSeam.push(seamScore(crop));
   }

@@ -1,7 +1,7 @@
 /** `babylon-vae-textures sample`: decode new textures of a swatch (or the model's prior) to PNG files. */
 import { parseArgs } from 'node:util';
-import { offsetSeed } from '../src/latent/random.js';
-import { writePng } from '../src/node/png.js';
+import { offsetSeed } from '../src/index.js';
+import { writePng } from '../src/node/index.js';
 import { checkWritable, integer, loadModelArg, number, seedOption } from './args.js';
 import { ProgressBar } from './progress.js';
 import { loadSwatchArg } from './swatchArg.js';

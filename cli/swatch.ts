@@ -1,8 +1,7 @@
 /** `babylon-vae-textures swatch`: make a swatch (a material's look) from one exemplar image. */
 import { parseArgs } from 'node:util';
-import { Swatch } from '../src/latent/swatch.js';
-import { readExemplarFile } from '../src/node/exemplarFiles.js';
-import { writeSwatchFile } from '../src/node/swatchFiles.js';
+import { Swatch } from '../src/index.js';
+import { readExemplarFile, writeSwatchFile } from '../src/node/index.js';
 import { checkModelArg, checkWritable, loadModelArg } from './args.js';
 import { materialName } from './encode.js';
 

@@ -1,13 +1,13 @@
 /** Where `--swatch S` finds its swatch: a swatch file, or a swatch shipped with the embedded model. */
 import { existsSync } from 'node:fs';
-import type { Swatch } from '../src/latent/swatch.js';
 import {
   loadPretrainedSwatches,
   pretrainedSwatch,
   pretrainedSwatchNames,
-} from '../src/model/pretrained/pretrained.js';
-import type { TextureVae } from '../src/model/textureVae.js';
-import { readSwatchFile } from '../src/node/swatchFiles.js';
+  type Swatch,
+  type TextureVae,
+} from '../src/index.js';
+import { readSwatchFile } from '../src/node/index.js';
 
 /** Names of the swatches shipped with the embedded model (bricks, moss, ...). */
 export const EMBEDDED_SWATCHES: readonly string[] = pretrainedSwatchNames('default');

@@ -4,20 +4,18 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dispose } from '@tensorflow/tfjs-core';
 
-import type { PixelLoss } from '../src/model/loss.js';
-import type { PixelImage } from '../src/model/pixelImage.js';
-import { loadPretrained } from '../src/model/pretrained/pretrained.js';
-import { TextureVae } from '../src/model/textureVae.js';
-import type { TextureVaeConfig } from '../src/model/textureVaeConfig.js';
 import {
   DEFAULT_PATCH_WEIGHT,
   DEFAULT_PIXEL_LOSS,
+  loadPretrained,
+  type PixelImage,
+  type PixelLoss,
+  TextureVae,
+  type TextureVaeConfig,
   type TrainingRecord,
   trainTextureVae,
-} from '../src/model/train.js';
-import { readExemplarFile } from '../src/node/exemplarFiles.js';
-import { fileSystemHandler } from '../src/node/fileHandler.js';
-import { useWasmBackend } from '../src/node/wasmBackend.js';
+} from '../src/index.js';
+import { fileSystemHandler, readExemplarFile, useWasmBackend } from '../src/node/index.js';
 import { integer, integerList, number, seedOption } from './args.js';
 import { formatSeconds, ProgressBar } from './progress.js';
 
@@ -228,17 +226,17 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   await useWasmBackend();
-  let vae: TextureVae;
+  let model: TextureVae;
   if (resumeDir !== undefined) {
-    vae = await TextureVae.load(fileSystemHandler(resumeDir));
+    model = await TextureVae.load(fileSystemHandler(resumeDir));
   } else if (from !== undefined) {
     const source =
       from === 'default' ? await loadPretrained() : await TextureVae.load(fileSystemHandler(from));
     try {
-      vae = TextureVae.create({ ...source.config, ...config }, { seed });
+      model = TextureVae.create({ ...source.config, ...config }, { seed });
       const weights = source.getWeights();
       try {
-        vae.setWeights(weights);
+        model.setWeights(weights);
       } finally {
         dispose(weights);
       }
@@ -246,16 +244,16 @@ export async function run(argv: string[]): Promise<number> {
       source.dispose();
     }
   } else {
-    vae = TextureVae.create(config, { seed });
+    model = TextureVae.create(config, { seed });
   }
   try {
     const images: PixelImage[] = [];
-    for (const path of positionals) images.push(await readExemplarFile(path, vae.outputChannels));
+    for (const path of positionals) images.push(await readExemplarFile(path, model.outputChannels));
 
     let last: TrainingRecord | null = null;
     const started = Date.now();
     const save = async (step: number) => {
-      await vae.save(fileSystemHandler(out));
+      await model.save(fileSystemHandler(out));
       const state: TrainingState = {
         step,
         steps,
@@ -277,7 +275,7 @@ export async function run(argv: string[]): Promise<number> {
     const bar = new ProgressBar(steps - startStep, 'train');
     let result: Awaited<ReturnType<typeof trainTextureVae>>;
     try {
-      result = await trainTextureVae(vae, images, {
+      result = await trainTextureVae(model, images, {
         ...training,
         startStep,
         signal: controller.signal,
@@ -304,6 +302,6 @@ export async function run(argv: string[]): Promise<number> {
     );
     return result.aborted ? 130 : 0;
   } finally {
-    vae.dispose();
+    model.dispose();
   }
 }

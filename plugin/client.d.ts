@@ -13,7 +13,7 @@ declare module '*?vae' {
 /**
  * `import atlas from './stone/model.json?vae-atlas'`: an atlas baked at build time (no parameters: the
  * atlas defaults). TypeScript allows one `*` per pattern, so with parameters put the flag LAST:
- * `'./stone/model.json?count=16&tile=128&seed=1&vae-atlas'` (matched by the `*&vae-atlas` declaration below).
+ * `'./stone/model.json?count=16&tileSize=128&seed=1&vae-atlas'` (matched by the `*&vae-atlas` declaration below).
  */
 declare module '*?vae-atlas' {
   import type { AtlasManifest } from 'babylon-vae-textures';
@@ -27,7 +27,7 @@ declare module '*?vae-atlas' {
   export default atlas;
 }
 
-/** `import atlas from './stone/model.json?count=16&tile=128&vae-atlas'`: as `*?vae-atlas`, with parameters. */
+/** `import atlas from './stone/model.json?count=16&tileSize=128&vae-atlas'`: as `*?vae-atlas`, with parameters. */
 declare module '*&vae-atlas' {
   import type { AtlasManifest } from 'babylon-vae-textures';
   export const urls: string[];

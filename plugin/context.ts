@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { io as tfio } from '@tensorflow/tfjs-core';
-
-import type { AtlasManifest } from '../src/atlas/atlasManifest.js';
+import type { AtlasManifest } from '../src/index.js';
+import { type ModelFiles, type ModelJson, readModelFiles } from '../src/node/index.js';
 import type { IncomingMessage, ServerResponse } from './httpTypes.js';
 
 import {
@@ -14,7 +13,6 @@ import {
   parseAtlasQuery,
   splitImport,
 } from './importQuery.js';
-import { type ModelFiles, readModelFiles, rewriteWeightPaths } from './modelFiles.js';
 
 /** Options of the `vaeTextures()` Vite plugin. */
 export interface VaeTexturesOptions {
@@ -390,47 +388,36 @@ function atlasModule(urls: string[], manifest: AtlasManifest, manifestUrl: strin
 }
 
 /**
- * Bakes on tfjs's WASM backend from the very bytes that were hashed for the cache key. The heavy modules
- * load only now, so loading the plugin stays cheap.
+ * Bakes on tfjs's WASM backend from the very bytes that were hashed for the cache key. The WASM backend
+ * starts only now, at the first atlas import.
  */
-async function bake(model: ModelFiles, query: AtlasQuery): Promise<BakedAtlas> {
-  const [{ io }, { TextureVae }, { bakeAtlas }, { useWasmBackend }, { encodePng }, pretrained] =
-    await Promise.all([
-      import('@tensorflow/tfjs-core'),
-      import('../src/model/textureVae.js'),
-      import('../src/atlas/bakeAtlas.js'),
-      import('../src/node/wasmBackend.js'),
-      import('../src/node/png.js'),
-      import('../src/model/pretrained/pretrained.js'),
-    ]);
+async function bake(files: ModelFiles, query: AtlasQuery): Promise<BakedAtlas> {
+  const [{ TextureVae, bakeAtlas, loadPretrainedSwatches, pretrainedSwatch }, node] = await Promise.all([
+    import('../src/index.js'),
+    import('../src/node/index.js'),
+  ]);
   const { swatch: swatchName, ...options } = query;
   // An embedded swatch fits the embedded model only; bakeAtlas says so for any other model.
   const swatch =
     swatchName === undefined
       ? undefined
-      : pretrained.pretrainedSwatch(await pretrained.loadPretrainedSwatches('default'), swatchName);
-  await useWasmBackend();
-  const bytes = new Map(model.weights.map((w) => [w.path, w.bytes]));
-  const handler: tfio.IOHandler = {
-    load: () =>
-      io.getModelArtifactsForJSON(model.json as unknown as tfio.ModelJSON, async (manifest) => {
-        const shards = manifest.flatMap((group) => group.paths.map((path) => bytes.get(path) as Uint8Array));
-        const data = new Uint8Array(shards.reduce((n, shard) => n + shard.length, 0));
-        let offset = 0;
-        for (const shard of shards) {
-          data.set(shard, offset);
-          offset += shard.length;
-        }
-        return [manifest.flatMap((group) => group.weights), data.buffer];
-      }),
-  };
-  const vae = await TextureVae.load(handler);
+      : pretrainedSwatch(await loadPretrainedSwatches('default'), swatchName);
+  await node.useWasmBackend();
+  const model = await TextureVae.load(node.modelFilesHandler(files));
   try {
-    const { pages, manifest } = await bakeAtlas(vae, { ...options, swatch });
-    return { pngs: pages.map((page) => new Uint8Array(encodePng(page))), manifest };
+    const { pages, manifest } = await bakeAtlas(model, { ...options, swatch });
+    return { pngs: pages.map((page) => new Uint8Array(node.encodePng(page))), manifest };
   } finally {
-    vae.dispose();
+    model.dispose();
   }
+}
+
+/** A copy of `json` whose weight paths are replaced through `rename` (old path -> new path). */
+function rewriteWeightPaths(json: ModelJson, rename: (path: string) => string): ModelJson {
+  return {
+    ...json,
+    weightsManifest: json.weightsManifest.map((group) => ({ ...group, paths: group.paths.map(rename) })),
+  };
 }
 
 function shortHash(text: string): string {

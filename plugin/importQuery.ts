@@ -1,5 +1,4 @@
-import { pretrainedSwatchNames } from '../src/model/pretrained/pretrained.js';
-import { MAX_TEXTURE_SIZE } from '../src/model/textureVaeConfig.js';
+import { MAX_SEED, MAX_TEXTURE_SIZE, pretrainedSwatchNames } from '../src/index.js';
 
 /** Which import query a module id carries: `?vae` (the model's URL) or `?vae-atlas` (an atlas baked at build). */
 export type ImportKind = 'vae' | 'vae-atlas';
@@ -43,11 +42,11 @@ interface IntegerRule {
 
 const INTEGERS: Readonly<Record<string, IntegerRule>> = {
   count: { option: 'count', min: 1, max: 4096 },
-  tile: { option: 'tileSize', min: 8, max: MAX_TEXTURE_SIZE },
-  seed: { option: 'seed', min: 0, max: 2 ** 31 - 1 },
+  tileSize: { option: 'tileSize', min: 8, max: MAX_TEXTURE_SIZE },
+  seed: { option: 'seed', min: 0, max: MAX_SEED },
   padding: { option: 'padding', min: 0, max: 2048 },
 };
-const KEYS = ['swatch', 'count', 'tile', 'seed', 'padding', 'temperature', 'layout'];
+const KEYS = ['swatch', 'count', 'tileSize', 'seed', 'padding', 'temperature', 'layout'];
 const MAX_TEMPERATURE = 10;
 
 /**
@@ -113,7 +112,7 @@ export function checkModelQuery(file: string, params: string): void {
   if (keys.length > 0) {
     throw new Error(
       `${file}?vae takes no parameters, got "${keys.join('", "')}"; ` +
-        `for a baked atlas import "${file}?vae-atlas&count=16&tile=128"`,
+        `for a baked atlas import "${file}?vae-atlas&count=16&tileSize=128"`,
     );
   }
 }

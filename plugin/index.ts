@@ -19,7 +19,7 @@ export interface VaeTexturesApi {
 /**
  * Vite plugin: `import url from './stone/model.json?vae'` gives a model.json URL that `TextureVae.load(url)`
  * fetches (weights emitted with hashed names in a build, served in dev), and
- * `import atlas from './stone/model.json?vae-atlas&count=16&tile=128'` bakes an atlas at build time.
+ * `import atlas from './stone/model.json?vae-atlas&count=16&tileSize=128'` bakes an atlas at build time.
  * Add `/// <reference types="babylon-vae-textures/vite-client" />` for the import types.
  */
 export function vaeTextures({

@@ -116,7 +116,7 @@ import {
   TextureVae,
   VaeMaterialPlugin,
 } from 'babylon-vae-textures';
-import atlas from './model/model.json?count=2&tile=32&vae-atlas';
+import atlas from './model/model.json?count=2&tileSize=32&vae-atlas';
 import modelUrl from './model/model.json?vae';
 
 async function start(canvas: HTMLCanvasElement): Promise<void> {

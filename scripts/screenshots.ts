@@ -16,7 +16,7 @@ import {
   type SampleName,
   sampleNames,
   startSamplesServer,
-} from '../test/support/samplesHarness.js';
+} from './samplesHarness.js';
 
 const docs = resolve(dirname(fileURLToPath(import.meta.url)), '../docs');
 const width = 960;
@@ -35,7 +35,7 @@ const shots: Record<SampleName, { query: string; click?: string; afterMs?: numbe
     click: 'train',
     afterMs: 60_000,
   },
-  atlas: { query: 'still&count=64&tile=64' },
+  atlas: { query: 'still&count=64&tileSize=64' },
 };
 
 /** Drops the 2 low bits of every channel: deflate then finds far more repeats, the eye sees no difference. */

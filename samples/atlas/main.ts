@@ -80,7 +80,7 @@ rock.material = rockMaterial;
 const params = {
   swatch: url.get('swatch') ?? 'cliff',
   count: Math.round(url.number('count', 64)),
-  tileSize: url.number('tile', 64),
+  tileSize: url.number('tileSize', 64),
   padding: 8,
   seed: 1,
   bake: () => run(bake()),

@@ -10,7 +10,7 @@ import {
   tensor4d,
   tidy,
 } from '@tensorflow/tfjs-core';
-import { SeededRandom } from '../../src/latent/random.js';
+import { SeededRandom } from '../../src/index.js';
 
 /** Latent grid of the tiny decoder: 8x8 cells of 8 channels. */
 export const tinyLatentShape = [8, 8, 8] as const;

@@ -16,22 +16,20 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import GUI from 'lil-gui';
 import {
+  engineScope,
   type LatentGrid,
   loadPretrained,
   type PixelImage,
-  runOnEngine,
   Swatch,
   type TensorProceduralTexture,
   TensorProceduralTexture as TensorTexture,
   TextureVae,
-  VaeProceduralTexture,
-} from '../../src/index.js';
-import {
   type TrainingProgress,
   type TrainingResult,
   type TrainOptions,
   trainTextureVae,
-} from '../../src/model/train.js';
+  VaeProceduralTexture,
+} from '../../src/index.js';
 import { type TrainingStart, WorkerTrainer } from '../../src/worker/index.js';
 import { addInspector } from '../shared/inspector.js';
 import { SampleTracker, sampleParams } from '../shared/sampleHook.js';
@@ -56,6 +54,8 @@ const progressBar = document.getElementById('progress') as HTMLProgressElement;
 const fileInput = document.getElementById('file') as HTMLInputElement;
 const lossCanvas = document.getElementById('loss') as HTMLCanvasElement;
 const engine = new Engine(canvas, true, { stencil: true, preserveDrawingBuffer: true });
+// Training, encoding and the previews run where the scene draws: on the engine's own WebGL2 context.
+const onEngine = engineScope(engine);
 const scene = new Scene(engine);
 scene.clearColor = new Color4(0.08, 0.09, 0.11, 1);
 const camera = new ArcRotateCamera(
@@ -269,7 +269,7 @@ function encodeExemplar(image: PixelImage): LatentGrid {
         pixels[(y * width + x) * 3 + c] = image.data[(y * image.width + x) * 3 + c] / 255;
     }
   }
-  return runOnEngine(engine, () => {
+  return onEngine.run(() => {
     const input = tf.tensor4d(pixels, [1, height, width, 3]);
     const { mean, logVar } = model.encodeTensors(input);
     const data = mean.dataSync() as Float32Array;
@@ -383,7 +383,7 @@ async function train(): Promise<void> {
 function trainOnMainThread(image: ImageData, options: TrainOptions): Promise<TrainingResult> {
   return trainTextureVae(model, image, {
     ...options,
-    scope: (work) => runOnEngine(engine, () => work()),
+    scope: onEngine.run,
     onProgress: (p) => {
       showProgress(p);
       // Waiting for the preview keeps the weights still while they are read.

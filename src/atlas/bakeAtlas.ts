@@ -6,38 +6,14 @@ import { sampleLatent } from '../latent/latentOps.js';
 import { checkSeed, offsetSeed } from '../latent/random.js';
 import { Swatch } from '../latent/swatch.js';
 import type { PixelImage } from '../model/pixelImage.js';
-import {
-  checkTextureSize,
-  decoderPassBytes,
-  MAX_TEXTURE_SIZE,
-  type TextureVaeConfig,
-} from '../model/textureVaeConfig.js';
+import type { TextureDecoder } from '../model/textureDecoder.js';
+import { checkTextureSize, MAX_TEXTURE_SIZE } from '../model/textureVaeConfig.js';
 import { DEFAULT_MEMORY_BUDGET, MAX_DECODE_OUTPUT_BYTES } from '../model/tiledPasses.js';
 import type { AtlasLayout, AtlasLayoutKind } from './atlasLayout.js';
 import { computeAtlasLayout, validatePadding } from './atlasLayout.js';
 import type { AtlasManifest, AtlasTileSource } from './atlasManifest.js';
 import { createAtlasManifest } from './atlasManifest.js';
 import { assemblePage, padTiles, readPagePixels } from './atlasTensors.js';
-
-/**
- * What baking needs from a model: `TextureVae` satisfies it, and so does any object with the same
- * `decodeTensors` / `stride` / `latentChannels` / `config` shape (a fake decoder in tests).
- */
-export interface AtlasDecoder {
-  readonly config: Readonly<{
-    name: string;
-    tileable: boolean;
-    decoderWidths: readonly number[];
-    outputChannels: 3 | 4;
-  }>;
-  readonly stride: number;
-  readonly latentChannels: number;
-  /**
-   * [B, h, w, latentChannels] -> [B, h * stride, w * stride, outputChannels] in [0, 1]; caller owns it.
-   * `memoryBudget` bounds the activations of one decoder pass (TextureVae splits larger decodes).
-   */
-  decodeTensors(latents: tf.Tensor4D, options?: { memoryBudget?: number }): tf.Tensor4D;
-}
 
 export interface AtlasOptions {
   /**
@@ -114,23 +90,22 @@ export interface AtlasTensorResult {
 
 /**
  * Tiles per decode call: as many as one decoder pass of `memoryBudget` bytes holds (the decoder's own estimate,
- * see decoderPassBytes), and no more than MAX_DECODE_OUTPUT_BYTES of decoded pixels. Default config, 128 px
+ * its decodePassBytes), and no more than MAX_DECODE_OUTPUT_BYTES of decoded pixels. Default config, 128 px
  * tiles: 8.4 MiB per tile, so 15 tiles per 128 MiB. At least 1.
  */
 export function atlasBatchSize(
-  decoder: AtlasDecoder,
+  decoder: TextureDecoder,
   tileSize: number,
   memoryBudget = DEFAULT_MEMORY_BUDGET,
 ): number {
   const side = tileSize / decoder.stride;
-  const shape = { ...decoder.config, stride: decoder.stride, latentChannels: decoder.latentChannels };
-  const byActivations = Math.floor(memoryBudget / decoderPassBytes(shape, 1, side, side));
+  const byActivations = Math.floor(memoryBudget / decoder.decodePassBytes(1, side, side));
   return Math.max(1, Math.min(byActivations, maxBatchSize(decoder, tileSize)));
 }
 
 /** Most tiles one decode call may return (MAX_DECODE_OUTPUT_BYTES of float pixels). */
-function maxBatchSize(decoder: AtlasDecoder, tileSize: number): number {
-  return Math.floor(MAX_DECODE_OUTPUT_BYTES / (4 * tileSize * tileSize * decoder.config.outputChannels));
+function maxBatchSize(decoder: TextureDecoder, tileSize: number): number {
+  return Math.floor(MAX_DECODE_OUTPUT_BYTES / (4 * tileSize * tileSize * decoder.outputChannels));
 }
 
 function checkNumber(name: string, value: number, min: number, allowed: string): void {
@@ -140,7 +115,10 @@ function checkNumber(name: string, value: number, min: number, allowed: string):
 }
 
 /** Applies defaults and checks every option against the decoder; throws naming the bad option. */
-export function resolveAtlasOptions(decoder: AtlasDecoder, options: AtlasOptions = {}): ResolvedAtlasOptions {
+export function resolveAtlasOptions(
+  decoder: TextureDecoder,
+  options: AtlasOptions = {},
+): ResolvedAtlasOptions {
   const stride = decoder.stride;
   const tileSize = options.tileSize ?? 128;
   checkTextureSize('tileSize', tileSize, stride);
@@ -155,13 +133,11 @@ export function resolveAtlasOptions(decoder: AtlasDecoder, options: AtlasOptions
     }
     if (swatch.stride !== stride || swatch.latent.channels !== decoder.latentChannels) {
       throw new Error(
-        `swatch grid of ${swatch.latent.channels} channels at stride ${swatch.stride} does not fit model '${decoder.config.name}' (${decoder.latentChannels} channels, stride ${stride})`,
+        `swatch grid of ${swatch.latent.channels} channels at stride ${swatch.stride} does not fit model '${decoder.name}' (${decoder.latentChannels} channels, stride ${stride})`,
       );
     }
     // A TextureVae carries its whole config: then the swatch must have been made with this very model.
-    if (typeof (decoder.config as Partial<TextureVaeConfig>).latentChannels === 'number') {
-      swatch.checkModel(decoder as unknown as { config: TextureVaeConfig });
-    }
+    if (decoder.config !== undefined) swatch.checkModel({ config: decoder.config });
   }
   const latents = options.latents ?? null;
   if (latents !== null && latents.length < 1)
@@ -218,7 +194,7 @@ export function resolveAtlasOptions(decoder: AtlasDecoder, options: AtlasOptions
 }
 
 /** The layout a bake with these options will produce (pages, rects), without decoding anything. */
-export function planAtlas(decoder: AtlasDecoder, options: AtlasOptions = {}): AtlasLayout {
+export function planAtlas(decoder: TextureDecoder, options: AtlasOptions = {}): AtlasLayout {
   const o = resolveAtlasOptions(decoder, options);
   return computeAtlasLayout(o);
 }
@@ -255,7 +231,7 @@ function fillLatent(
  * awaited inside it.
  */
 export async function bakePages(
-  decoder: AtlasDecoder,
+  decoder: TextureDecoder,
   o: ResolvedAtlasOptions,
   layout: AtlasLayout,
   onPage: (page: tf.Tensor4D, index: number) => Promise<void>,
@@ -264,7 +240,7 @@ export async function bakePages(
   const side = o.tileSize / decoder.stride;
   const c = decoder.latentChannels;
   const perTile = side * side * c;
-  const mode = decoder.config.tileable ? 'circular' : 'edge';
+  const mode = decoder.tileable ? 'circular' : 'edge';
   // Padded cells of the page being filled, as batches of consecutive tiles.
   let cells: tf.Tensor4D[] = [];
   let cellCount = 0;
@@ -343,7 +319,7 @@ export function atlasTileSources(o: ResolvedAtlasOptions): AtlasTileSource[] {
  * CALLER owns the returned page tensors ([1, H, W, C] floats in [0, 1], row 0 = top).
  */
 export async function bakeAtlasTensors(
-  decoder: AtlasDecoder,
+  decoder: TextureDecoder,
   options: AtlasOptions = {},
 ): Promise<AtlasTensorResult> {
   const o = resolveAtlasOptions(decoder, options);
@@ -357,14 +333,14 @@ export async function bakeAtlasTensors(
     tf.dispose(pages);
     throw e;
   }
-  return { pages, manifest: createAtlasManifest(layout, decoder.config.name, atlasTileSources(o)) };
+  return { pages, manifest: createAtlasManifest(layout, decoder.name, atlasTileSources(o)) };
 }
 
 /**
  * Bakes an atlas on the active tfjs backend (Node: WASM) and reads every page back once as 8-bit pixels.
  * Manages all its tensors.
  */
-export async function bakeAtlas(decoder: AtlasDecoder, options: AtlasOptions = {}): Promise<AtlasResult> {
+export async function bakeAtlas(decoder: TextureDecoder, options: AtlasOptions = {}): Promise<AtlasResult> {
   const o = resolveAtlasOptions(decoder, options);
   const layout = computeAtlasLayout(o);
   const pages: PixelImage[] = [];
@@ -375,5 +351,5 @@ export async function bakeAtlas(decoder: AtlasDecoder, options: AtlasOptions = {
       page.dispose();
     }
   });
-  return { pages, manifest: createAtlasManifest(layout, decoder.config.name, atlasTileSources(o)) };
+  return { pages, manifest: createAtlasManifest(layout, decoder.name, atlasTileSources(o)) };
 }

@@ -1,14 +1,14 @@
 import type { Scene } from '@babylonjs/core/scene.js';
 import * as tf from '@tensorflow/tfjs-core';
-import { runOnEngine } from '../gpu/glHandoff.js';
-import { canShareContext } from '../gpu/sharedBackend.js';
+import { engineScope } from '../gpu/engineScope.js';
+import type { TextureDecoder } from '../model/textureDecoder.js';
 import { MAX_TEXTURE_SIZE } from '../model/textureVaeConfig.js';
 import { TensorProceduralTexture } from '../textures/tensorProceduralTexture.js';
 import type { AtlasLayout } from './atlasLayout.js';
 import { computeAtlasLayout, tileUvRect } from './atlasLayout.js';
 import type { AtlasManifest } from './atlasManifest.js';
 import { createAtlasManifest } from './atlasManifest.js';
-import type { AtlasDecoder, AtlasOptions } from './bakeAtlas.js';
+import type { AtlasOptions } from './bakeAtlas.js';
 import { atlasTileSources, bakePages, resolveAtlasOptions } from './bakeAtlas.js';
 
 export interface AtlasTextureOptions extends AtlasOptions {
@@ -55,7 +55,7 @@ function squareLayout(layout: AtlasLayout): AtlasLayout {
  */
 export async function bakeAtlasTexture(
   scene: Scene,
-  decoder: AtlasDecoder,
+  decoder: TextureDecoder,
   options: AtlasTextureOptions = {},
 ): Promise<AtlasTextureResult> {
   const engine = scene.getEngine();
@@ -67,8 +67,7 @@ export async function bakeAtlasTexture(
   });
   const layout = computeAtlasLayout(o);
   const square = squareLayout(layout);
-  const zeroCopy = useSharedContext && canShareContext(engine);
-  const runSync = <T>(fn: () => T): T => (zeroCopy ? runOnEngine(engine, fn) : fn());
+  const runSync = engineScope(engine, { useSharedContext }).run;
   const textures: TensorProceduralTexture[] = [];
   try {
     await bakePages(
@@ -105,5 +104,5 @@ export async function bakeAtlasTexture(
     for (const t of textures) t.dispose();
     throw e;
   }
-  return { textures, manifest: createAtlasManifest(square, decoder.config.name, atlasTileSources(o)) };
+  return { textures, manifest: createAtlasManifest(square, decoder.name, atlasTileSources(o)) };
 }

@@ -1,5 +1,5 @@
 import type { SeededRandom } from '../latent/random.js';
-import type { PixelImage } from '../model/pixelImage.js';
+import { cropPixels, type PixelImage, toBytes } from '../model/pixelImage.js';
 
 /**
  * Floating-point pixels for the metrics: row-major, `channels` interleaved values per pixel, row 0 at the
@@ -53,19 +53,20 @@ export function toPixelImage(image: FloatImage): PixelImage {
   if (image.channels !== 3 && image.channels !== 4) {
     throw new Error(`image channels must be 3 or 4 for a PixelImage, got ${image.channels}`);
   }
-  const data = new Uint8ClampedArray(image.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = Math.round(image.data[i] * 255);
-  return { data, width: image.width, height: image.height, channels: image.channels };
+  return { data: toBytes(image.data), width: image.width, height: image.height, channels: image.channels };
 }
 
-/** A copy of the `width` x `height` rectangle at (`x`, `y`); it must lie inside the image. */
-export function cropImage(
-  image: FloatImage,
+/**
+ * A copy of the `width` x `height` rectangle at (`x`, `y`), of the same kind as `image` (8-bit pixels stay
+ * 8-bit, floats stay floats); it must lie inside the image.
+ */
+export function cropImage<T extends EvalImage>(
+  image: T,
   x: number,
   y: number,
   width: number,
   height: number,
-): FloatImage {
+): T {
   if (
     !Number.isInteger(x) ||
     !Number.isInteger(y) ||
@@ -82,17 +83,16 @@ export function cropImage(
       `crop ${width}x${height} at (${x}, ${y}) must be integral and lie inside the ${image.width}x${image.height} image`,
     );
   }
-  const c = image.channels;
-  const out = new Float32Array(width * height * c);
-  for (let row = 0; row < height; row++) {
-    const from = ((y + row) * image.width + x) * c;
-    out.set(image.data.subarray(from, from + width * c), row * width * c);
-  }
-  return { data: out, width, height, channels: c };
+  return cropPixels(image, x, y, width, height);
 }
 
 /** A uniformly placed `width` x `height` crop, drawn from `rng` (two draws: x, then y). */
-export function randomCrop(image: FloatImage, width: number, height: number, rng: SeededRandom): FloatImage {
+export function randomCrop<T extends EvalImage>(
+  image: T,
+  width: number,
+  height: number,
+  rng: SeededRandom,
+): T {
   if (width > image.width || height > image.height) {
     throw new Error(`crop ${width}x${height} must fit inside the ${image.width}x${image.height} image`);
   }

@@ -7,8 +7,10 @@ import type { InternalTexture } from '@babylonjs/core/Materials/Textures/interna
 import { RawTexture } from '@babylonjs/core/Materials/Textures/rawTexture.js';
 import { ThinTexture } from '@babylonjs/core/Materials/Textures/thinTexture.js';
 import { pad, type Tensor4D, tidy } from '@tensorflow/tfjs-core';
+import { toBytes } from '../model/pixelImage.js';
+import { engineScope } from './engineScope.js';
 import { runOnEngine } from './glHandoff.js';
-import { canShareContext, getSharedBackend, type SharedBackend, type WeightOwner } from './sharedBackend.js';
+import { getSharedBackend, type SharedBackend, type WeightOwner } from './sharedBackend.js';
 
 /** How a drawn image is laid out in its texture; see handoffShader.ts. */
 export interface ImageLayout {
@@ -59,9 +61,8 @@ export interface DecodeSourceOptions {
  * on every other engine (NullEngine, WebGPU, WebGL1).
  */
 export function createDecodeSource(engine: AbstractEngine, options: DecodeSourceOptions = {}): DecodeSource {
-  const useSharedContext = options.useSharedContext ?? true;
-  if (useSharedContext && canShareContext(engine)) return new ZeroCopySource(engine);
-  return new ReadbackSource(engine);
+  const { sharesContext } = engineScope(engine, options);
+  return sharesContext ? new ZeroCopySource(engine) : new ReadbackSource(engine);
 }
 
 function checkImage(image: Tensor4D): void {
@@ -216,10 +217,7 @@ class ReadbackSource implements DecodeSource {
     if (upload.textureType === Constants.TEXTURETYPE_FLOAT) {
       upload.update(pixels);
     } else {
-      const bytes = new Uint8Array(pixels.length);
-      for (let i = 0; i < pixels.length; i++)
-        bytes[i] = Math.round(Math.min(1, Math.max(0, pixels[i] ?? 0)) * 255);
-      upload.update(bytes);
+      upload.update(toBytes(pixels));
     }
     draw(upload, layout);
   }

@@ -1,7 +1,7 @@
 import { textureVaeConfigHash } from '../model/configHash.js';
-import type { PixelImage } from '../model/pixelImage.js';
+import { cropPixels, type PixelImage } from '../model/pixelImage.js';
 import type { TextureVae } from '../model/textureVae.js';
-import { MAX_TEXTURE_SIZE, type TextureVaeConfig } from '../model/textureVaeConfig.js';
+import { checkTextureSize, MAX_TEXTURE_SIZE, type TextureVaeConfig } from '../model/textureVaeConfig.js';
 import { roundToFloat16 } from './float16.js';
 import { type LatentGrid, validateLatent } from './latentGrid.js';
 import { type QuiltSource, quilt, quiltBlockCount } from './quilt.js';
@@ -352,16 +352,8 @@ export class Swatch {
     const height = options.height ?? width;
     const seed = options.seed ?? 0;
     const s = this.stride;
-    for (const [key, value] of [
-      ['width', width],
-      ['height', height],
-    ] as const) {
-      if (!Number.isInteger(value) || value < s || value > MAX_TEXTURE_SIZE || value % s !== 0) {
-        throw new Error(
-          `${key} must be a multiple of ${s} between ${s} and ${MAX_TEXTURE_SIZE}, got ${value}`,
-        );
-      }
-    }
+    checkTextureSize('width', width, s);
+    checkTextureSize('height', height, s);
     checkSeed(seed);
     return { width: width / s, height: height / s, seed };
   }
@@ -406,15 +398,13 @@ function centreCrop(image: PixelImage, stride: number): PixelImage {
   const width = image.width - (image.width % stride);
   const height = image.height - (image.height % stride);
   if (width === image.width && height === image.height) return image;
-  const x0 = Math.floor((image.width - width) / 2);
-  const y0 = Math.floor((image.height - height) / 2);
-  const c = image.channels;
-  const data = new Uint8Array(width * height * c);
-  for (let y = 0; y < height; y++) {
-    const from = ((y0 + y) * image.width + x0) * c;
-    data.set(image.data.subarray(from, from + width * c), y * width * c);
-  }
-  return { data, width, height, channels: c };
+  return cropPixels(
+    image,
+    Math.floor((image.width - width) / 2),
+    Math.floor((image.height - height) / 2),
+    width,
+    height,
+  );
 }
 
 /**

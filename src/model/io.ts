@@ -134,11 +134,18 @@ export function weightDataByteLength(data: io.WeightData): number {
 }
 
 function oneBuffer(data: io.WeightData): ArrayBuffer {
-  if (!Array.isArray(data)) return data;
-  const out = new Uint8Array(weightDataByteLength(data));
+  return Array.isArray(data) ? concatBytes(data.map((part) => new Uint8Array(part))) : data;
+}
+
+/**
+ * The weight shards of a model, in manifest order, as the one buffer tfjs reads weights from. Each part may be
+ * a view into a larger buffer (a Node Buffer usually is): only its own bytes are copied.
+ */
+export function concatBytes(parts: readonly Uint8Array[]): ArrayBuffer {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
   let offset = 0;
-  for (const part of data) {
-    out.set(new Uint8Array(part), offset);
+  for (const part of parts) {
+    out.set(part, offset);
     offset += part.byteLength;
   }
   return out.buffer;

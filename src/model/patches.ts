@@ -8,11 +8,11 @@ export interface PatchOptions {
   /** Side of the square patches in pixels (default: 64). */
   size?: number;
   /**
-   * Crops may cross the image edge and continue on the opposite side, as a tileable model sees its input;
-   * without it every crop lies inside the image, which must then be at least `size` on each side
+   * The exemplars are treated as tileable: crops may cross the image edge and continue on the opposite side,
+   * as a tileable model sees its input; without it every crop lies inside the image, which must then be at least `size` on each side
    * (default: true).
    */
-  wrap?: boolean;
+  tileable?: boolean;
   /** Random horizontal and vertical flips (default: true). */
   flips?: boolean;
   /** Random 90-degree turns (default: true). */
@@ -36,11 +36,11 @@ export class PatchSampler {
   constructor(exemplars: readonly Exemplar[], options: PatchOptions = {}, seed = 0) {
     this.options = Object.freeze({
       size: options.size ?? 64,
-      wrap: options.wrap ?? true,
+      tileable: options.tileable ?? true,
       flips: options.flips ?? true,
       turns: options.turns ?? true,
     });
-    const { size, wrap } = this.options;
+    const { size, tileable } = this.options;
     if (!Number.isInteger(size) || size < 1 || size > MAX_TEXTURE_SIZE) {
       throw new Error(`patch size must be an integer from 1 to ${MAX_TEXTURE_SIZE}, got ${size}`);
     }
@@ -57,9 +57,9 @@ export class PatchSampler {
       if (e.data.length !== e.width * e.height * e.channels) {
         throw new Error(`exemplar ${i} must hold width*height*channels values, got ${e.data.length}`);
       }
-      if (!wrap && (e.width < size || e.height < size)) {
+      if (!tileable && (e.width < size || e.height < size)) {
         throw new Error(
-          `exemplar ${i} is ${e.width} x ${e.height}, smaller than the ${size}-pixel patches; use a larger image, a smaller patch size, or wrapping crops`,
+          `exemplar ${i} is ${e.width} x ${e.height}, smaller than the ${size}-pixel patches; use a larger image, a smaller patch size, or tileable: true`,
         );
       }
     });
@@ -76,15 +76,15 @@ export class PatchSampler {
     if (!Number.isInteger(count) || count < 1 || count > 4096) {
       throw new Error(`patch count must be an integer from 1 to 4096, got ${count}`);
     }
-    const { size, wrap, flips, turns } = this.options;
+    const { size, tileable, flips, turns } = this.options;
     const c = this._channels;
     const out = new Float32Array(count * size * size * c);
     const random = this._random;
     for (let b = 0; b < count; b++) {
       const image = this._exemplars[random.int(this._exemplars.length)];
       const { width, height, data } = image;
-      const x0 = wrap ? random.int(width) : random.int(width - size + 1);
-      const y0 = wrap ? random.int(height) : random.int(height - size + 1);
+      const x0 = tileable ? random.int(width) : random.int(width - size + 1);
+      const y0 = tileable ? random.int(height) : random.int(height - size + 1);
       const flipX = flips && random.next() < 0.5;
       const flipY = flips && random.next() < 0.5;
       const turn = turns ? random.int(4) : 0;

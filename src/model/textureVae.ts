@@ -32,8 +32,9 @@ import { PaddedConv2D } from './layers/paddedConv2D.js';
 import { registerTextureVaeLayers } from './layers/registerTextureVaeLayers.js';
 import { SmoothUpsample2D } from './layers/smoothUpsample2D.js';
 import { type ElboTerms, elbo, type LossOptions, reparameterize } from './loss.js';
-import type { PixelImage } from './pixelImage.js';
+import { type PixelImage, toBytes } from './pixelImage.js';
 import { requireBackend } from './requireBackend.js';
+import type { TextureDecoder } from './textureDecoder.js';
 import {
   checkTextureSize,
   decoderHaloCells,
@@ -131,7 +132,7 @@ function isPixelImage(value: unknown): value is PixelImage {
  * Tensor-level methods (`encodeTensors`, `decodeTensors`, `lossTensors`, `getWeights`) return tensors the
  * caller owns; high-level methods (`encode`, `decode`, `sample`, ...) manage their own tensors.
  */
-export class TextureVae {
+export class TextureVae implements TextureDecoder {
   readonly config: Readonly<TextureVaeConfig>;
   private readonly _model: LayersModel;
   private readonly _encoder: LayersModel;
@@ -249,6 +250,21 @@ export class TextureVae {
     return this.config.outputChannels;
   }
 
+  /** The model id (`config.name`). */
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Decoded textures wrap seamlessly on both axes (`config.tileable`). */
+  get tileable(): boolean {
+    return this.config.tileable;
+  }
+
+  /** Estimated peak bytes of one decoder pass over a [batch, height, width] latent grid (see decoderPassBytes). */
+  decodePassBytes(batch: number, height: number, width: number): number {
+    return decoderPassBytes(this.config, batch, height, width);
+  }
+
   get isDisposed(): boolean {
     return this._disposed;
   }
@@ -328,7 +344,7 @@ export class TextureVae {
       );
     }
     const pass: TiledPass = {
-      passBytes: (batch, height, width) => decoderPassBytes(this.config, batch, height, width),
+      passBytes: (batch, height, width) => this.decodePassBytes(batch, height, width),
       halo: decoderHaloCells(this.config),
       tileable: this.config.tileable,
       inputScale: 1,
@@ -469,9 +485,7 @@ export class TextureVae {
     } finally {
       out.dispose();
     }
-    const data = new Uint8Array(values.length);
-    for (let i = 0; i < values.length; i++) data[i] = Math.round(Math.min(1, Math.max(0, values[i])) * 255);
-    return { data, width, height, channels: this.outputChannels };
+    return { data: toBytes(values), width, height, channels: this.outputChannels };
   }
 
   /**

@@ -156,7 +156,7 @@ export interface ConvLayerSpec {
   readonly activation: PaddedConv2DActivation;
 }
 
-/** What the decoder's shape depends on: an AtlasDecoder's config plus its stride and latent channels. */
+/** The part of a TextureVaeConfig the decoder's layers depend on. */
 export type DecoderShape = Pick<
   TextureVaeConfig,
   'stride' | 'latentChannels' | 'decoderWidths' | 'outputChannels'

@@ -63,7 +63,7 @@ export interface TrainOptions {
   patchSize?: number;
   /** Adam learning rate (default: 0.001). */
   learningRate?: number;
-  /** Steps over which the KL weight ramps linearly from 0 to vae.config.beta (default: 10% of steps). */
+  /** Steps over which the KL weight ramps linearly from 0 to model.config.beta (default: 10% of steps). */
   warmupSteps?: number;
   /** Seed of the patch crops and the reparameterisation noise, an integer from 0 to 2^32 - 1 (default: 0). */
   seed?: number;
@@ -92,7 +92,7 @@ export interface TrainOptions {
   augment?: boolean;
   /**
    * Runs each synchronous part of a step (tensor math, weight updates, and then blocking loss readbacks instead
-   * of async ones) inside a caller's scope: pass `(work) => runOnEngine(engine, () => work())` to train on the
+   * of async ones) inside a caller's scope: pass `engineScope(engine).run` to train on the
    * tfjs backend that shares a Babylon engine's WebGL context, with GL state handed over around every part
    * (default: none; the active backend is used and losses are read asynchronously).
    */
@@ -124,8 +124,8 @@ export type ResolvedTrainOptions = Readonly<
     Pick<TrainOptions, 'signal' | 'onProgress' | 'progressObservable' | 'scope'>
 >;
 
-/** Every option checked against `vae` and every default filled in (Error naming the bad option). */
-export function resolveTrainOptions(vae: TextureVae, options: TrainOptions): ResolvedTrainOptions {
+/** Every option checked against `model` and every default filled in (Error naming the bad option). */
+export function resolveTrainOptions(model: TextureVae, options: TrainOptions): ResolvedTrainOptions {
   if (options === null || typeof options !== 'object') throw new Error('training options must be an object');
   const steps = options.steps ?? 1000;
   if (!Number.isInteger(steps) || steps < 1)
@@ -139,7 +139,7 @@ export function resolveTrainOptions(vae: TextureVae, options: TrainOptions): Res
     throw new Error(`batchSize must be an integer from 1 to 256, got ${batchSize}`);
   }
   const patchSize = options.patchSize ?? 64;
-  checkTextureSize('patchSize', patchSize, vae.stride, 1024);
+  checkTextureSize('patchSize', patchSize, model.stride, 1024);
   const learningRate = options.learningRate ?? 0.001;
   if (typeof learningRate !== 'number' || !Number.isFinite(learningRate) || learningRate <= 0) {
     throw new Error(`learningRate must be a finite number > 0, got ${learningRate}`);
@@ -204,7 +204,7 @@ interface Measured {
 }
 
 /**
- * Trains `vae` on random patches of `exemplars` with Adam, on whatever tfjs backend is active (in Node call
+ * Trains `model` on random patches of `exemplars` with Adam, on whatever tfjs backend is active (in Node call
  * `useWasmBackend()` first; in a browser, the WebGL backend). Between steps it yields to the host, so a Babylon
  * scene keeps rendering while a model trains in it.
  *
@@ -222,13 +222,13 @@ interface Measured {
  * moment estimates. No tensors are left behind.
  */
 export async function trainTextureVae(
-  vae: TextureVae,
+  model: TextureVae,
   exemplars: ExemplarSource | readonly ExemplarSource[],
   options: TrainOptions = {},
 ): Promise<TrainingResult> {
-  if (vae.isDisposed) throw new Error('TextureVae has been disposed');
-  const o = resolveTrainOptions(vae, options);
-  const images = await toExemplars(exemplars, { channels: vae.outputChannels });
+  if (model.isDisposed) throw new Error('TextureVae has been disposed');
+  const o = resolveTrainOptions(model, options);
+  const images = await toExemplars(exemplars, { channels: model.outputChannels });
   const history: TrainingRecord[] = [];
   const started = Date.now();
   const result = (step: number): TrainingResult => ({
@@ -240,24 +240,24 @@ export async function trainTextureVae(
   if (o.signal?.aborted || o.startStep >= o.steps) return result(o.startStep);
   const sampler = new PatchSampler(
     images,
-    { size: o.patchSize, wrap: vae.config.tileable, flips: o.augment, turns: o.augment },
+    { size: o.patchSize, tileable: model.config.tileable, flips: o.augment, turns: o.augment },
     // A resumed run draws new crops rather than repeating those of the first run.
     o.seed + o.startStep * 1_000_003,
   );
   const within = o.scope ?? (<T>(work: () => T): T => work());
   const optimizer = train.adam(o.learningRate);
-  const variables = vae.trainableVariables;
+  const variables = model.trainableVariables;
 
   // The patch term's random directions change every step (a fresh slice of patch space each time).
   const directionNoise = new SeededRandom(o.seed * 104_729 + o.startStep + 1);
 
   const measure = async (next: number, withGrads: boolean): Promise<Measured> => {
-    const beta = warmupBeta(next, vae.config.beta, o.warmupSteps);
+    const beta = warmupBeta(next, model.config.beta, o.warmupSteps);
     const { scalars, grads } = within(() => {
       const patches = sampler.sample(o.batchSize);
       const patchDirections =
         o.patchWeight > 0
-          ? randomPatchDirections(DEFAULT_PATCH_SWD, vae.outputChannels, (n) =>
+          ? randomPatchDirections(DEFAULT_PATCH_SWD, model.outputChannels, (n) =>
               directionNoise.gaussianArray(n),
             )
           : [];
@@ -271,12 +271,12 @@ export async function trainTextureVae(
       const kept: { reconstruction?: Scalar; kl?: Scalar } = {};
       try {
         if (!withGrads) {
-          const terms = vae.lossTensors(patches, lossOptions);
+          const terms = model.lossTensors(patches, lossOptions);
           terms.patch.dispose();
           return { scalars: [terms.total, terms.reconstruction, terms.kl], grads: null };
         }
         const result = variableGrads(() => {
-          const terms = vae.lossTensors(patches, lossOptions);
+          const terms = model.lossTensors(patches, lossOptions);
           kept.reconstruction = keep(terms.reconstruction);
           kept.kl = keep(terms.kl);
           return terms.total;
@@ -326,7 +326,7 @@ export async function trainTextureVae(
           );
         }
         const restore = previous;
-        within(() => vae.setWeights(restore));
+        within(() => model.setWeights(restore));
         throw new Error(
           `training diverged at step ${step}: the loss is ${loss}; the last weights with a finite loss (step ${step - 1}) were restored (lower the learningRate, now ${o.learningRate})`,
         );
@@ -350,7 +350,7 @@ export async function trainTextureVae(
       const grads = pending.grads as NamedTensorMap;
       within(() => {
         if (previous) dispose(previous);
-        previous = vae.getWeights();
+        previous = model.getWeights();
         optimizer.applyGradients(grads as Parameters<typeof optimizer.applyGradients>[0]);
         dispose(grads);
       });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { io } from '@tensorflow/tfjs-core';
 
-import { checkWeightsManifest, weightEntryByteLength } from '../model/io.js';
+import { checkWeightsManifest, concatBytes, weightEntryByteLength } from '../model/io.js';
 import { resolveWeightsFile } from './weightsFile.js';
 
 const MODEL_FILE = 'model.json';
@@ -84,13 +84,8 @@ export function fileSystemHandler(dir: string): io.IOHandler {
       }
       specs.push(...group.weights);
     });
-    const buffer = new Uint8Array(files.reduce((n, f) => n + f.size, 0));
-    let offset = 0;
-    for (const f of files) {
-      buffer.set(readFileSync(f.path), offset);
-      offset += f.size;
-    }
-    return io.getModelArtifactsForJSONSync(modelJson, specs, buffer.buffer);
+    const buffer = concatBytes(files.map((f) => readFileSync(f.path)));
+    return io.getModelArtifactsForJSONSync(modelJson, specs, buffer);
   };
 
   return { save, load };

@@ -7,6 +7,13 @@ export {
 } from './atlasFiles.js';
 export { readExemplarFile } from './exemplarFiles.js';
 export { fileSystemHandler } from './fileHandler.js';
+export {
+  type ModelFiles,
+  type ModelJson,
+  modelFilesHandler,
+  readModelFiles,
+  type WeightFile,
+} from './modelFiles.js';
 export { encodePng, type PixelImage, readPng, writePng } from './png.js';
 export { readSwatchFile, writeSwatchFile } from './swatchFiles.js';
 export { useWasmBackend } from './wasmBackend.js';

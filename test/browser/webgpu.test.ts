@@ -2,7 +2,7 @@ import { WebGPUEngine } from '@babylonjs/core';
 import { describe, expect, test } from 'vitest';
 
 // What the test Chromium offers for WebGPU (see the README's engine table): SwiftShader's adapter, exposed by
-// --enable-unsafe-webgpu (test/support/chromium.ts). Here the device is lost within seconds of the first
+// --enable-unsafe-webgpu (scripts/chromium.ts). Here the device is lost within seconds of the first
 // render, so the VAE texture paths are not tested on a WebGPUEngine; this test keeps the adapter claim true.
 describe('WebGPU in the test browser', () => {
   test('a WebGPUEngine starts on the software adapter, fetching nothing', async () => {

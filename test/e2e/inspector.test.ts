@@ -8,7 +8,7 @@ import {
   openSample,
   sampleState,
   startSamplesServer,
-} from '../support/samplesHarness.js';
+} from '../../scripts/samplesHarness.js';
 
 // Babylon's Inspector from the npm package on the material sample: the VAE material's own properties show in
 // it, and changing one through the Inspector's UI changes what the page renders. Nothing may come from outside

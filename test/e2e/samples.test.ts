@@ -13,7 +13,7 @@ import {
   sampleState,
   setGuiNumber,
   startSamplesServer,
-} from '../support/samplesHarness.js';
+} from '../../scripts/samplesHarness.js';
 
 // One dev server and one browser for every sample; each sample runs `still` (no motion), so only a GUI
 // action can change its pixels, with small textures so a software GPU keeps up.
@@ -119,7 +119,7 @@ describe('samples gallery', () => {
   });
 
   test('atlas: a baked atlas is shown and exported; shuffling moves tiles between instances', async () => {
-    const { sample, first } = await openStill('atlas', 'still&count=16&tile=64');
+    const { sample, first } = await openStill('atlas', 'still&count=16&tileSize=64');
     const { page } = sample;
     const state = await sampleState(page);
     expect(state).toMatchObject({ tiles: 16, pages: 1 });

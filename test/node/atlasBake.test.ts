@@ -7,7 +7,6 @@ import { assemblePage, padTiles } from '../../src/atlas/atlasTensors.js';
 import { atlasBatchSize, bakeAtlas, bakeAtlasTensors, planAtlas } from '../../src/atlas/bakeAtlas.js';
 import { sampleLatent } from '../../src/latent/latentOps.js';
 import type { PixelImage } from '../../src/model/pixelImage.js';
-import { decoderPassBytes } from '../../src/model/textureVaeConfig.js';
 import { constantLatent, fakeDecoder } from './atlasFakeDecoder.js';
 
 beforeAll(async () => {
@@ -124,7 +123,7 @@ describe('bakeAtlas with a fake decoder', () => {
   test('the default batch size follows the memory budget', async () => {
     const decoder = fakeDecoder({ latentChannels: 3 });
     // The decoder's own estimate of one pass over a 2 x 2 latent grid (16 px tiles at stride 8).
-    const perTile = decoderPassBytes({ ...decoder.config, stride: 8, latentChannels: 3 }, 1, 2, 2);
+    const perTile = decoder.decodePassBytes(1, 2, 2);
     expect(atlasBatchSize(decoder, 16, 3 * perTile)).toBe(3);
     expect(atlasBatchSize(decoder, 16, 3 * perTile - 1)).toBe(2);
     await bakeAtlas(decoder, { count: 7, tileSize: 16, padding: 0, memoryBudget: 3 * perTile });

@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import type { AtlasDecoder } from '../../src/atlas/bakeAtlas.js';
 import type { LatentGrid } from '../../src/latent/latentGrid.js';
+import type { TextureDecoder } from '../../src/model/textureDecoder.js';
+import { decoderPassBytes } from '../../src/model/textureVaeConfig.js';
+
+const FAKE_WIDTHS: Record<number, number[]> = {
+  2: [8, 8],
+  4: [8, 8, 8],
+  8: [8, 8, 8, 8],
+  16: [8, 8, 8, 8, 8],
+};
 
 /**
  * A stand-in decoder for atlas tests: each latent cell becomes a stride x stride block of its first
@@ -10,18 +18,28 @@ import type { LatentGrid } from '../../src/latent/latentGrid.js';
  */
 export function fakeDecoder(
   options: { stride?: number; latentChannels?: number; tileable?: boolean; outputChannels?: 3 | 4 } = {},
-): AtlasDecoder & { calls: number[][]; latents: Float32Array[] } {
+): TextureDecoder & { calls: number[][]; latents: Float32Array[] } {
   const stride = options.stride ?? 8;
   const latentChannels = options.latentChannels ?? 4;
   const outputChannels = options.outputChannels ?? 3;
   const calls: number[][] = [];
   const latents: Float32Array[] = [];
   return {
-    config: { name: 'fake', tileable: options.tileable ?? true, decoderWidths: [8, 8, 8, 8], outputChannels },
+    name: 'fake',
+    tileable: options.tileable ?? true,
+    outputChannels,
     stride,
     latentChannels,
     calls,
     latents,
+    // The estimate of a small real decoder of this stride and channel count.
+    decodePassBytes: (batch, height, width) =>
+      decoderPassBytes(
+        { stride, latentChannels, outputChannels, decoderWidths: FAKE_WIDTHS[stride] },
+        batch,
+        height,
+        width,
+      ),
     decodeTensors(batch: tf.Tensor4D): tf.Tensor4D {
       calls.push([...batch.shape]);
       latents.push(batch.dataSync() as Float32Array);

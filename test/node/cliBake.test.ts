@@ -43,7 +43,18 @@ describe('bake command', () => {
     const file = join(dir, 'blobs.swatch');
     writeSwatchFile(file, swatch);
     const out = join(dir, 'swatched');
-    const args = ['--model', modelDir, '--swatch', file, '--count', '3', '--tile', '16', '--padding', '0'];
+    const args = [
+      '--model',
+      modelDir,
+      '--swatch',
+      file,
+      '--count',
+      '3',
+      '--tile-size',
+      '16',
+      '--padding',
+      '0',
+    ];
     expect(await run([...args, '--seed', '6', '--out', out])).toBe(0);
     const { pages, manifest } = readAtlas(`${out}.json`);
     for (const tile of manifest.tiles) {
@@ -72,7 +83,16 @@ describe('bake command', () => {
 
   test('end to end through bin/: writes the PNG and the manifest, then refuses to overwrite without --force', async () => {
     const out = join(dir, 'out', 'atlas');
-    const args = ['bin/babylon-vae-textures.js', 'bake', '--model', modelDir, '--count', '5', '--tile', '16'];
+    const args = [
+      'bin/babylon-vae-textures.js',
+      'bake',
+      '--model',
+      modelDir,
+      '--count',
+      '5',
+      '--tile-size',
+      '16',
+    ];
     const more = ['--padding', '2', '--seed', '1', '--out', out];
     const first = await exec(process.execPath, [...args, ...more]);
     expect(first.stdout.trim().split('\n')).toEqual([`${out}.png`, `${out}.json`]);
@@ -105,7 +125,7 @@ describe('bake command', () => {
         modelDir,
         '--count',
         '3',
-        '--tile',
+        '--tile-size',
         '8',
         '--padding',
         '0',
@@ -141,10 +161,10 @@ describe('bake command', () => {
     await expect(run([...base, '--count', '0'])).rejects.toThrow(
       'count must be an integer of at least 1, got 0',
     );
-    await expect(run([...base, '--tile', '18'])).rejects.toThrow(
+    await expect(run([...base, '--tile-size', '18'])).rejects.toThrow(
       'tileSize must be a multiple of 4 between 4 and 4096, got 18',
     );
-    await expect(run([...base, '--tile', '16', '--padding', '9'])).rejects.toThrow(
+    await expect(run([...base, '--tile-size', '16', '--padding', '9'])).rejects.toThrow(
       'padding must be an integer (gutter pixels, at most half a tile) between 0 and 8, got 9',
     );
     await expect(run([...base, '--padding=-1'])).rejects.toThrow('got -1');
@@ -154,7 +174,7 @@ describe('bake command', () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
     await expect(
-      run(['--model', modelDir, '--tile', '8', '--padding', '2', '--out', join(file, 'atlas')]),
+      run(['--model', modelDir, '--tile-size', '8', '--padding', '2', '--out', join(file, 'atlas')]),
     ).rejects.toThrow(`cannot write the atlas to ${file}: a file is in the way of that folder`);
   });
 });

@@ -2,18 +2,15 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 
+import { type LatentGrid, latentToTensor, validateLatent } from '../../src/latent/latentGrid.js';
 import {
-  type LatentGrid,
-  latentToTensor,
   lerpLatent,
-  MAX_SEED,
   resizeLatent,
-  SeededRandom,
   sampleLatent,
   similarLatent,
   slerpLatent,
-  validateLatent,
-} from '../../src/latent/index.js';
+} from '../../src/latent/latentOps.js';
+import { MAX_SEED, SeededRandom } from '../../src/latent/random.js';
 import { TextureVae } from '../../src/model/textureVae.js';
 
 beforeAll(async () => {

@@ -69,7 +69,7 @@ describe('PatchSampler', () => {
     const size = 8;
     const sampler = new PatchSampler(
       [coordinateImage(12, 10)],
-      { size, wrap: false, flips: false, turns: false },
+      { size, tileable: false, flips: false, turns: false },
       2,
     );
     const batch = sampler.sample(64);
@@ -85,7 +85,7 @@ describe('PatchSampler', () => {
 
   test('flips and turns only rearrange the pixels of a crop, and all 8 orientations occur', () => {
     const size = 4;
-    const sampler = new PatchSampler([coordinateImage(64, 64)], { size, wrap: false }, 3);
+    const sampler = new PatchSampler([coordinateImage(64, 64)], { size, tileable: false }, 3);
     const batch = sampler.sample(200);
     const v = batch.dataSync() as Float32Array;
     const orientations = new Set<string>();
@@ -131,7 +131,7 @@ describe('PatchSampler', () => {
     expect(() => new PatchSampler([coordinateImage(8, 8)], { size: 0 })).toThrow(
       'patch size must be an integer from 1 to 4096, got 0',
     );
-    expect(() => new PatchSampler([coordinateImage(8, 6)], { size: 8, wrap: false })).toThrow(
+    expect(() => new PatchSampler([coordinateImage(8, 6)], { size: 8, tileable: false })).toThrow(
       'exemplar 0 is 8 x 6, smaller than the 8-pixel patches',
     );
     const rgba: Exemplar = { data: new Float32Array(64 * 4), width: 8, height: 8, channels: 4 };

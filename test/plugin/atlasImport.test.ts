@@ -15,7 +15,7 @@ import { app, assetBytes, buildProject, chunkCode, listen, serveOutput, writeFil
 
 let root: string;
 let cacheDir: string;
-const QUERY = 'vae-atlas&count=5&tile=16&seed=1&padding=2';
+const QUERY = 'vae-atlas&count=5&tileSize=16&seed=1&padding=2';
 const TINY = {
   stride: 4,
   latentChannels: 2,
@@ -147,7 +147,7 @@ describe('?vae-atlas in a build', () => {
   it('bakes again for another query', async () => {
     await writeFiles(root, {
       'src/other.js':
-        "import atlas from '../models/stone/model.json?vae-atlas&count=2&tile=8&padding=2&layout=row';\nconsole.log(atlas);\n",
+        "import atlas from '../models/stone/model.json?vae-atlas&count=2&tileSize=8&padding=2&layout=row';\nconsole.log(atlas);\n",
       'other.html': '<!doctype html><script type="module" src="/src/other.js"></script>',
     });
     const plugin = vaeTextures({ cacheDir });
@@ -164,7 +164,7 @@ it('accepts the flag last, as the module types expect, and shares the cache entr
   await writeFiles(root, {
     'last.html': '<!doctype html><script type="module" src="/src/last.js"></script>',
     'src/last.js':
-      "import atlas from '../models/stone/model.json?padding=2&seed=1&tile=16&count=5&vae-atlas';\n" +
+      "import atlas from '../models/stone/model.json?padding=2&seed=1&tileSize=16&count=5&vae-atlas';\n" +
       'console.log(atlas);\n',
   });
   const plugin = vaeTextures({ cacheDir });
@@ -212,14 +212,17 @@ describe('?vae-atlas errors', () => {
   it.each([
     ['count=0', 'count must be an integer between 1 and 4096, got "0"'],
     ['count=2.5', 'count must be an integer between 1 and 4096, got "2.5"'],
-    ['tile=abc', 'tile must be an integer between 8 and 4096, got "abc"'],
-    ['tile=', 'tile must be an integer between 8 and 4096, got ""'],
-    ['seed=-1', 'seed must be an integer between 0 and 2147483647, got "-1"'],
+    ['tileSize=abc', 'tileSize must be an integer between 8 and 4096, got "abc"'],
+    ['tileSize=', 'tileSize must be an integer between 8 and 4096, got ""'],
+    ['seed=-1', 'seed must be an integer between 0 and 4294967295, got "-1"'],
     ['temperature=hot', 'temperature must be a number between 0 and 10, got "hot"'],
     ['layout=circle', 'layout must be "square" or "row", got "circle"'],
-    ['tile=16&padding=9', 'padding must be at most half the tile size (8), got 9'],
+    ['tileSize=16&padding=9', 'padding must be at most half the tile size (8), got 9'],
     ['count=2&count=3', 'parameter "count" is given twice; keep one'],
-    ['size=64', 'unknown parameter "size"; allowed: swatch, count, tile, seed, padding, temperature, layout'],
+    [
+      'size=64',
+      'unknown parameter "size"; allowed: swatch, count, tileSize, seed, padding, temperature, layout',
+    ],
     [
       'swatch=toString',
       'swatch must name a swatch of the embedded model (bricks, concrete, grass, ground, corrugatedMetal, metal, metalPlate, moss, cliff, rock, stone, rust, sand, facadeTiles, whiteTiles, rosewood, wood), got "toString"',
@@ -238,7 +241,7 @@ describe('?vae-atlas errors', () => {
     const file = join(root, 'models/stone/model.json');
     const code = await context.load(
       { ...host(), warn: (m) => warnings.push(m) },
-      `\0${file}.vae-atlas.js?count=1&tile=8&padding=0`,
+      `\0${file}.vae-atlas.js?count=1&tileSize=8&padding=0`,
     );
     expect(code).toContain('export const urls = ["/@vae-textures/atlas/');
     expect(context.stats).toEqual({ bakes: 1, cacheHits: 0 });
@@ -256,13 +259,13 @@ describe('?vae-atlas errors', () => {
     const embedded = fileURLToPath(new URL('../../src/model/pretrained/default/model.json', import.meta.url));
     const code = await context.load(
       host(),
-      `\0${embedded}.vae-atlas.js?swatch=moss&count=2&tile=16&padding=0&seed=3`,
+      `\0${embedded}.vae-atlas.js?swatch=moss&count=2&tileSize=16&padding=0&seed=3`,
     );
     expect(code).toContain('"swatch":"moss","seed":3');
     expect(code).toContain('"swatch":"moss","seed":4');
     const file = join(root, 'models/stone/model.json');
     await expect(
-      context.load(host(), `\0${file}.vae-atlas.js?swatch=moss&count=1&tile=8&padding=0`),
+      context.load(host(), `\0${file}.vae-atlas.js?swatch=moss&count=1&tileSize=8&padding=0`),
     ).rejects.toThrow(
       "cannot bake the atlas: swatch grid of 8 channels at stride 8 does not fit model 'tiny'",
     );
@@ -272,7 +275,7 @@ describe('?vae-atlas errors', () => {
     await writeFiles(root, {
       'bad.html': '<!doctype html><script type="module" src="/src/bad.js"></script>',
       'src/bad.js':
-        "import atlas from '../models/stone/model.json?vae-atlas&count=1&tile=10';\nconsole.log(atlas);\n",
+        "import atlas from '../models/stone/model.json?vae-atlas&count=1&tileSize=10';\nconsole.log(atlas);\n",
     });
     const plugin = vaeTextures({ cacheDir });
     await expect(buildWithInput(join(root, 'bad.html'), plugin)).rejects.toThrow(

@@ -206,7 +206,7 @@ describe('?vae errors', () => {
       ...handmadeModel('m'),
     });
     await expect(buildProject(root, vaeTextures())).rejects.toThrow(
-      /m\/model\.json\?vae takes no parameters, got "count"; for a baked atlas import ".*\?vae-atlas&count=16&tile=128"/,
+      /m\/model\.json\?vae takes no parameters, got "count"; for a baked atlas import ".*\?vae-atlas&count=16&tileSize=128"/,
     );
   });
 

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
-import { checkWeightsManifest } from '../src/model/io.js';
-import { resolveWeightsFile } from '../src/node/weightsFile.js';
+import { io } from '@tensorflow/tfjs-core';
+
+import { checkWeightsManifest, concatBytes } from '../model/io.js';
+import { resolveWeightsFile } from './weightsFile.js';
 
 /** One weights file of a model, as listed in its model.json. */
 export interface WeightFile {
@@ -114,10 +116,17 @@ function validateModelJson(file: string, parsed: unknown): ModelJson {
   return { ...(parsed as Record<string, unknown>), weightsManifest: groups };
 }
 
-/** A copy of `json` whose weight paths are replaced through `rename` (old path -> new path). */
-export function rewriteWeightPaths(json: ModelJson, rename: (path: string) => string): ModelJson {
+/**
+ * A tf.io handler that loads the model from files already read by {@link readModelFiles} (the very bytes that
+ * were hashed), without touching the disk again: `TextureVae.load(modelFilesHandler(files))`.
+ */
+export function modelFilesHandler(files: ModelFiles): io.IOHandler {
+  const bytes = new Map(files.weights.map((w) => [w.path, w.bytes]));
   return {
-    ...json,
-    weightsManifest: json.weightsManifest.map((group) => ({ ...group, paths: group.paths.map(rename) })),
+    load: () =>
+      io.getModelArtifactsForJSON(files.json as unknown as io.ModelJSON, async (manifest) => [
+        manifest.flatMap((group) => group.weights),
+        concatBytes(manifest.flatMap((group) => group.paths.map((path) => bytes.get(path) as Uint8Array))),
+      ]),
   };
 }

@@ -1,4 +1,4 @@
-/// <reference path="../../samples/shared/sampleHook.ts" />
+/// <reference path="../samples/shared/sampleHook.ts" />
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromiumArgs, findChromium } from './chromium.js';
 
-const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 /** The four samples of the gallery (samples/<name>/index.html). */
 export const sampleNames = ['material', 'regenerate', 'training', 'atlas'] as const;
