@@ -5,3 +5,4 @@ export * from './latent/index.js';
 export * from './materials/index.js';
 export * from './model/index.js';
 export * from './textures/index.js';
+export * from './worker/index.js';

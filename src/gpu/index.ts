@@ -1,5 +1,15 @@
 export {
+  chooseDecodePath,
+  type DecodeEnvironment,
+  type DecodePath,
+  type DecodePathChoice,
+  type DecodePathOption,
+  decodeEnvironment,
+  isSoftwareRenderer,
+} from './decodePath.js';
+export {
   createDecodeSource,
+  type DecodedImage,
   type DecodeSource,
   type DecodeSourceOptions,
   type DrawImage,

@@ -12,6 +12,7 @@ import {
 } from '../latent/latentGrid.js';
 import { Swatch } from '../latent/swatch.js';
 import type { TextureVae } from '../model/textureVae.js';
+import { acquireWorkerDecoder, type WorkerDecoderLease } from '../worker/workerDecoder.js';
 import { DecodeScheduler } from './decodeScheduler.js';
 import { RegenerationQueue } from './regenerationQueue.js';
 import { TensorProceduralTexture, type TensorProceduralTextureOptions } from './tensorProceduralTexture.js';
@@ -60,6 +61,8 @@ export interface SerializedVae {
   generateMipMaps: boolean;
   samplingMode: number;
   useSharedContext: boolean;
+  /** The decodePath option (absent in scenes saved before it existed: 'auto'). */
+  decodePath?: 'auto' | 'zero-copy' | 'worker' | 'readback';
 }
 
 /** The object `serialize()` returns: Babylon's texture fields, `customType` and the VAE part. */
@@ -92,6 +95,7 @@ function copyLatent(latent: LatentGrid): LatentGrid {
  */
 export class VaeProceduralTexture extends TensorProceduralTexture {
   static override readonly displayName: string = 'VaeProceduralTexture';
+  static override readonly decodesInWorker: boolean = true;
   /** The model that draws this texture (not owned). */
   readonly model: TextureVae;
   /** The swatch the first latent was sampled from, or null for a texture made from a latent. */
@@ -103,6 +107,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
   private _latent: LatentGrid;
   private readonly _queue: RegenerationQueue<LatentGrid>;
   private readonly _stopRestore: () => void;
+  private readonly _worker: WorkerDecoderLease | null;
 
   constructor(name: string, scene: Scene, options: VaeProceduralTextureOptions) {
     const model = options?.model;
@@ -131,6 +136,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     this.swatch = swatch;
     this.modelId = options.modelId ?? model.config.name;
     this._latent = latent;
+    this._worker = this.decodePath.path === 'worker' ? acquireWorkerDecoder(model) : null;
     this._queue = new RegenerationQueue((next) => this._generate(next));
     this.source.protectWeights(model);
     this._stopRestore = this.source.onRestored(() => this._regenerateQuietly(this._latent));
@@ -222,6 +228,8 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
    * (visible textures first); the regeneration queue already keeps one request per texture.
    */
   private _generate(latent: LatentGrid): Promise<void> {
+    // A worker decode costs the render loop only its upload and one pass: it needs no frame budget.
+    if (this._worker) return this._decodeInWorker(latent);
     const scene = this.getScene();
     const run = () => this._decode(latent);
     return scene ? DecodeScheduler.forScene(scene).request(this, run, () => this._visibility(scene)) : run();
@@ -243,6 +251,19 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
       await this.write(() => this.model.decodeTensors(latentToTensor(latent)));
     } catch (error) {
       // Disposal during a decode surfaces as the source's error; name the texture instead.
+      if (this.isDisposed) throw this._disposedError();
+      throw error;
+    }
+  }
+
+  private async _decodeInWorker(latent: LatentGrid): Promise<void> {
+    this._throwIfDisposed();
+    this._throwIfModelDisposed();
+    try {
+      const image = await (this._worker as WorkerDecoderLease).decoder.decode(latent);
+      this._throwIfDisposed();
+      await this.writeImage(image);
+    } catch (error) {
       if (this.isDisposed) throw this._disposedError();
       throw error;
     }
@@ -270,6 +291,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
       generateMipMaps: this.options.generateMipMaps,
       samplingMode: this.options.samplingMode,
       useSharedContext: this.options.useSharedContext,
+      decodePath: this.options.decodePath,
     };
     serialized.vae = vae;
     return serialized;
@@ -306,6 +328,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
       generateMipMaps: vae.generateMipMaps,
       samplingMode: vae.samplingMode,
       useSharedContext: vae.useSharedContext,
+      decodePath: vae.decodePath,
     });
     return SerializationHelper.Parse(() => texture, parsed, scene, rootUrl);
   }
@@ -320,6 +343,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
       new Error(`VaeProceduralTexture '${this.name}' was disposed before the regeneration ran`),
     );
     this._stopRestore();
+    this._worker?.release();
     this.onGenerationErrorObservable.clear();
     super.dispose();
   }
