@@ -54,6 +54,7 @@ export default defineConfig({
                   '@tensorflow/tfjs-layers',
                   '@tensorflow/tfjs-backend-cpu',
                   '@tensorflow/tfjs-backend-webgl',
+                  '@tensorflow/tfjs-backend-wasm',
                   '@babylonjs/core',
                 ],
               },

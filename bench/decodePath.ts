@@ -1,0 +1,160 @@
+/**
+ * The regenerate sample (25 objects, 128 px each) in one headless Chromium run (WebGL2 on SwiftShader here):
+ * "regenerate once" timed on the decode path the machine chooses against the forced WebGL path
+ * (`?decodePath=zero-copy`), and the frame times while regenerating against idle (requestAnimationFrame
+ * intervals: a frame the decode blocks shows up as a long interval).
+ *
+ *   npx tsx bench/decodePath.ts
+ */
+import type { Page } from 'playwright';
+import {
+  clickGui,
+  idle,
+  launchChromium,
+  openSample,
+  sampleState,
+  startSamplesServer,
+} from '../test/support/samplesHarness.ts';
+import { machineLine, markdownTable, writeResultsSection } from './results.ts';
+
+const runs = 3;
+const idleMs = 3000;
+
+interface PathResult {
+  query: string;
+  path: string;
+  reason: string;
+  regenerateMs: number[];
+  /** Click to two frames drawn after the last texture resolved: includes GPU work the promises do not wait for. */
+  wallMs: number[];
+  idleP95: number;
+  busyP95: number;
+  busyMax: number;
+  frames: number;
+}
+
+/** requestAnimationFrame intervals (ms) recorded while `during` runs. */
+async function frameIntervals(page: Page, during: () => Promise<void>): Promise<number[]> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __frames: number[]; __recording: boolean };
+    w.__frames = [];
+    w.__recording = true;
+    let last = performance.now();
+    const tick = (now: number) => {
+      if (!w.__recording) return;
+      w.__frames.push(now - last);
+      last = now;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame((now) => {
+      last = now;
+      requestAnimationFrame(tick);
+    });
+  });
+  await during();
+  return page.evaluate(() => {
+    const w = window as unknown as { __frames: number[]; __recording: boolean };
+    w.__recording = false;
+    return w.__frames;
+  });
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+}
+
+function median(values: number[]): number {
+  return percentile(values, 0.5);
+}
+
+async function main(): Promise<void> {
+  const [server, chromium] = await Promise.all([startSamplesServer(), launchChromium()]);
+  const results: PathResult[] = [];
+  try {
+    for (const query of ['', 'decodePath=zero-copy']) {
+      const sample = await openSample(chromium.browser, server.url, 'regenerate', {
+        query: `still&${query}`,
+        timeoutMs: 600_000,
+      });
+      const { page } = sample;
+      const state = await sampleState(page);
+      const idleFrames = await frameIntervals(page, () => new Promise((r) => setTimeout(r, idleMs)));
+      const regenerateMs: number[] = [];
+      const wallMs: number[] = [];
+      let busyFrames: number[] = [];
+      for (let run = 0; run < runs; run++) {
+        const frames = await frameIntervals(page, async () => {
+          const start = performance.now();
+          await clickGui(page, 'regenerate once');
+          await idle(page);
+          wallMs.push(performance.now() - start);
+        });
+        regenerateMs.push((await sampleState(page)).allDecodesMs as number);
+        busyFrames = busyFrames.concat(frames);
+      }
+      if (sample.errors.length > 0) throw new Error(`page errors: ${sample.errors.join(' | ')}`);
+      results.push({
+        query: query || '(none: auto)',
+        path: String(state.decodePath),
+        reason: String(state.decodeReason),
+        regenerateMs,
+        wallMs,
+        idleP95: percentile(idleFrames, 0.95),
+        busyP95: percentile(busyFrames, 0.95),
+        busyMax: Math.max(...busyFrames),
+        frames: busyFrames.length,
+      });
+      console.log(JSON.stringify(results.at(-1)));
+      await sample.close();
+    }
+  } finally {
+    await chromium.close();
+    await server.close();
+  }
+  const [auto, webgl] = results as [PathResult, PathResult];
+  const speedUp = median(webgl.wallMs) / median(auto.wallMs);
+  const ratio = auto.busyP95 / auto.idleP95;
+  const markdown = [
+    '## Decode path: the regenerate sample (25 objects, 128 px), chosen path vs forced WebGL',
+    '',
+    'Command: `npx tsx bench/decodePath.ts` (one headless Chromium run, WebGL2 on SwiftShader; "regenerate once"',
+    `clicked ${runs} times per path, median; frame times are requestAnimationFrame intervals, idle over`,
+    `${idleMs / 1000} s, regenerating over all ${runs} runs).`,
+    '',
+    markdownTable(
+      [
+        'URL query',
+        'decode path (reason)',
+        'regenerate 25 objects, median (runs)',
+        'p95 frame idle',
+        'p95 frame regenerating',
+        'longest frame',
+      ],
+      results.map((r) => [
+        r.query,
+        `${r.path} (${r.reason})`,
+        `${median(r.wallMs).toFixed(0)} ms (${r.wallMs.map((ms) => ms.toFixed(0)).join(', ')})`,
+        `${median(r.regenerateMs).toFixed(0)} ms`,
+        `${r.idleP95.toFixed(1)} ms`,
+        `${r.busyP95.toFixed(1)} ms`,
+        `${r.busyMax.toFixed(0)} ms`,
+      ]),
+    ),
+    '',
+    `chosen path vs forced WebGL, regenerating 25 objects (click to drawn): ${speedUp.toFixed(2)}x (target >= 10x${speedUp >= 10 ? ': met' : ': not met'})`,
+    '',
+    `p95 frame time while regenerating / idle: ${ratio.toFixed(2)}`,
+    '',
+    `(target <= 1.5${ratio <= 1.5 ? ': met' : ': not met'}; the same ratio on the forced WebGL path: ${(webgl.busyP95 / webgl.idleP95).toFixed(2)})`,
+    '',
+    machineLine(),
+  ].join('\n');
+  writeResultsSection('decodePath', markdown);
+  console.log(markdown);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
