@@ -35,14 +35,14 @@ interface PathResult {
 
 /** requestAnimationFrame intervals (ms) recorded while `during` runs. */
 async function frameIntervals(page: Page, during: () => Promise<void>): Promise<number[]> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __frames: number[]; __recording: boolean };
-    w.__frames = [];
-    w.__recording = true;
-    let last = performance.now();
-    const tick = (now: number) => {
-      if (!w.__recording) return;
-      w.__frames.push(now - last);
+  // A string, not a function: tsx would wrap the inner function in a helper the page does not have.
+  await page.evaluate(`(() => {
+    window.__frames = [];
+    window.__recording = true;
+    let last = 0;
+    const tick = (now) => {
+      if (!window.__recording) return;
+      window.__frames.push(now - last);
       last = now;
       requestAnimationFrame(tick);
     };
@@ -50,13 +50,9 @@ async function frameIntervals(page: Page, during: () => Promise<void>): Promise<
       last = now;
       requestAnimationFrame(tick);
     });
-  });
+  })()`);
   await during();
-  return page.evaluate(() => {
-    const w = window as unknown as { __frames: number[]; __recording: boolean };
-    w.__recording = false;
-    return w.__frames;
-  });
+  return page.evaluate('window.__recording = false, window.__frames') as Promise<number[]>;
 }
 
 function percentile(values: number[], p: number): number {

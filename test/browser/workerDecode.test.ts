@@ -3,35 +3,14 @@ import type { Engine, Scene } from '@babylonjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LatentGrid } from '../../src/latent/latentGrid.js';
-import type { PixelImage } from '../../src/model/pixelImage.js';
 import { TextureVae } from '../../src/model/textureVae.js';
 import { VaeProceduralTexture } from '../../src/textures/vaeProceduralTexture.js';
 import { liveDecodeWorkers, WorkerDecoder } from '../../src/worker/workerDecoder.js';
 import { createOrthoScene } from '../support/orthoScene.js';
+import { maxError, texturePixels } from '../support/texturePixels.js';
 
 const size = 32;
 const tiny = { latentChannels: 4, stride: 4, encoderWidths: [8, 8, 8], decoderWidths: [8, 8, 8] };
-
-/** RGBA bytes of a texture's render target, flipped so row 0 is the image top. */
-async function texturePixels(texture: VaeProceduralTexture): Promise<Uint8Array> {
-  const raw = new Uint8Array(((await texture.readPixels()) as Uint8Array).buffer.slice(0));
-  const out = new Uint8Array(raw.length);
-  for (let y = 0; y < size; y++)
-    out.set(raw.subarray((size - 1 - y) * size * 4, (size - y) * size * 4), y * size * 4);
-  return out;
-}
-
-function maxError(rgba: Uint8Array, image: PixelImage): number {
-  let worst = 0;
-  for (let p = 0; p < size * size; p++) {
-    for (let c = 0; c < 3; c++) {
-      const a = rgba[p * 4 + c] as number;
-      const b = image.data[p * image.channels + c] as number;
-      worst = Math.max(worst, Math.abs(a - b) / 255);
-    }
-  }
-  return worst;
-}
 
 describe('decoding in a Web Worker on the WASM backend (Chromium, SwiftShader)', () => {
   let engine: Engine;
