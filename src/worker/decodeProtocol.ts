@@ -1,14 +1,7 @@
 import type { io } from '@tensorflow/tfjs-core';
+import type { DecodedImage } from '../gpu/decodeSource.js';
 import type { LatentGrid } from '../latent/latentGrid.js';
 import type { WasmWorkerBackendInfo } from './wasmWorkerBackend.js';
-
-/** A decoded image: row-major pixels (row 0 at the top), `channels` floats per pixel in [0, 1]. */
-export interface DecodedImage {
-  readonly data: Float32Array;
-  readonly width: number;
-  readonly height: number;
-  readonly channels: 3 | 4;
-}
 
 /** Messages the page sends to the decode worker; the worker handles them one at a time, in order. */
 export type DecodeWorkerRequest =

@@ -1,7 +1,8 @@
 import { io, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { DecodedImage } from '../gpu/decodeSource.js';
 import type { LatentGrid } from '../latent/latentGrid.js';
 import type { TextureVae } from '../model/textureVae.js';
-import type { DecodedImage, DecodeWorkerReply, DecodeWorkerRequest } from './decodeProtocol.js';
+import type { DecodeWorkerReply, DecodeWorkerRequest } from './decodeProtocol.js';
 import type { WasmWorkerBackendInfo } from './wasmWorkerBackend.js';
 
 /** Options of a WorkerDecoder. */
