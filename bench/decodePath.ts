@@ -75,7 +75,11 @@ async function main(): Promise<void> {
       });
       const { page } = sample;
       const state = await sampleState(page);
-      const idleFrames = await frameIntervals(page, () => new Promise((r) => setTimeout(r, idleMs)));
+      // At least `idleMs` and 10 frames: on a loaded machine one idle frame can take seconds.
+      const idleFrames = await frameIntervals(page, async () => {
+        await new Promise((r) => setTimeout(r, idleMs));
+        await page.waitForFunction('window.__frames.length >= 10', undefined, { timeout: 600_000 });
+      });
       const regenerateMs: number[] = [];
       const wallMs: number[] = [];
       let busyFrames: number[] = [];
@@ -116,7 +120,7 @@ async function main(): Promise<void> {
     '',
     'Command: `npx tsx bench/decodePath.ts` (one headless Chromium run, WebGL2 on SwiftShader; "regenerate once"',
     `clicked ${runs} times per path, median; frame times are requestAnimationFrame intervals, idle over`,
-    `${idleMs / 1000} s, regenerating over all ${runs} runs).`,
+    `${idleMs / 1000} s and at least 10 frames, regenerating over all ${runs} runs).`,
     '',
     markdownTable(
       [
