@@ -1,37 +1,47 @@
 /**
- * Learning curve of the DEFAULT TextureVae config on one exemplar on tfjs's WASM backend: PSNR of
- * encode -> decode (posterior mean) on a held-out region against training wall time. The model trains on
- * the left 3/4 of the image and is evaluated on 64x64 crops of the right 1/4, which it never sees.
+ * Learning curve on one photo: training from scratch against fine-tuning the embedded model, PSNR and normalised
+ * SWD of held-out crops against minutes of training.
  *
- *   npx tsx bench/learningCurve.ts [--texture rock_rock058.png] [--minutes 10] [--every 60] [--lr 0.001]
+ * Both runs train with the default recipe (trainTextureVae's defaults: Charbonnier pixel term, patch term) on
+ * the left part of the photo and are evaluated on the 128x128 crops of its right 128 columns, which neither run
+ * sees: encode -> decode of the posterior mean, PSNR, normalised SWD against the held-out strip (1.0 = as close
+ * as a real crop) and the cell-grid ratio. Pass a photo that is not one of the embedded model's 17, or the
+ * fine-tuned run has seen the held-out strip. The runs train in one process, a step each in turn, and each is
+ * charged only the time of its own steps (evaluation excluded), so a busy machine slows both alike.
+ *
+ *   npx tsx bench/learningCurve.ts --image PHOTO.png [--minutes 5] [--every 30] [--batch-size 8] [--results]
  */
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 
+import { cellGridRatio, psnr, SwdReference } from '../src/eval/index.js';
 import type { PixelImage } from '../src/model/pixelImage.js';
+import { loadPretrained } from '../src/model/pretrained/pretrained.js';
 import { TextureVae } from '../src/model/textureVae.js';
-import { trainTextureVae } from '../src/model/train.js';
-import { readPng } from '../src/node/png.js';
+import { DEFAULT_PATCH_WEIGHT, DEFAULT_PIXEL_LOSS, trainTextureVae } from '../src/model/train.js';
+import { readExemplarFile } from '../src/node/exemplarFiles.js';
 import { useWasmBackend } from '../src/node/wasmBackend.js';
 import { machineLine, markdownTable, writeResultsSection } from './results.js';
 
 const { values } = parseArgs({
   options: {
-    texture: { type: 'string', default: 'rock_rock058.png' },
-    minutes: { type: 'string', default: '10' },
-    every: { type: 'string', default: '60' },
-    lr: { type: 'string', default: '0.001' },
-    'batch-size': { type: 'string', default: '16' },
+    image: { type: 'string' },
+    minutes: { type: 'string', default: '5' },
+    every: { type: 'string', default: '30' },
+    'batch-size': { type: 'string', default: '8' },
+    results: { type: 'boolean', default: false },
   },
 });
-const minutes = Number(values.minutes);
-const every = Number(values.every);
-const learningRate = Number(values.lr);
+if (!values.image)
+  throw new Error('--image <photo.png|jpg> is required (a photo the embedded model never saw)');
+const budgetMs = Number(values.minutes) * 60_000;
+const everyMs = Number(values.every) * 1000;
 const batchSize = Number(values['batch-size']);
-const image = readPng(join(fileURLToPath(new URL('../assets/textures/', import.meta.url)), values.texture));
-const crop = 64;
+const CROP = 128;
+
+await useWasmBackend();
+const photo = await readExemplarFile(values.image);
 
 function columns(source: PixelImage, from: number, to: number): PixelImage {
   const width = to - from;
@@ -42,94 +52,146 @@ function columns(source: PixelImage, from: number, to: number): PixelImage {
   return { data, width, height: source.height, channels: 3 };
 }
 
-const split = Math.floor((image.width * 3) / 4 / crop) * crop;
-const trainPart = columns(image, 0, split);
-const heldOut = columns(image, split, image.width);
-
-await useWasmBackend();
-
-/** Every whole 64x64 crop of the held-out part, as one [N, 64, 64, 3] batch in [0, 1]. */
-const evalBatch = tf.tidy(() => {
-  const all = tf.tensor3d(
-    Float32Array.from(heldOut.data, (v) => v / 255),
-    [heldOut.height, heldOut.width, 3],
-  );
-  const crops: tf.Tensor3D[] = [];
-  for (let y = 0; y + crop <= heldOut.height; y += crop) {
-    for (let x = 0; x + crop <= heldOut.width; x += crop)
-      crops.push(tf.slice(all, [y, x, 0], [crop, crop, 3]));
-  }
-  return tf.stack(crops) as tf.Tensor4D;
+const split = photo.width - CROP;
+const trainPart = columns(photo, 0, split);
+const heldOut = columns(photo, split, photo.width);
+const crops: PixelImage[] = [];
+for (let y = 0; y + CROP <= heldOut.height; y += CROP) {
+  crops.push({
+    data: heldOut.data.slice(y * CROP * 3, (y + CROP) * CROP * 3),
+    width: CROP,
+    height: CROP,
+    channels: 3,
+  });
+}
+const reference = SwdReference.fromExemplar(heldOut, {
+  patches: 4096,
+  directions: 128,
+  referenceCrops: 4,
+  projection: 'tfjs',
 });
 
-function heldOutPsnr(vae: TextureVae): number {
-  const mse = tf.tidy(() => {
-    const { mean, logVar } = vae.encodeTensors(evalBatch);
-    logVar.dispose();
-    return tf.mean(tf.squaredDifference(vae.decodeTensors(mean), evalBatch));
-  });
-  const value = mse.dataSync()[0];
-  mse.dispose();
-  return -10 * Math.log10(value);
+interface Start {
+  readonly id: string;
+  readonly what: string;
+  readonly vae: TextureVae;
+  readonly learningRate: number;
+  readonly warmupSteps: number;
+  readonly points: { minutes: number; step: number; psnr: number; swd: number; grid: number }[];
+  spentMs: number;
+  nextEvalMs: number;
+  step: number;
+  readonly abort: AbortController;
 }
 
-const vae = TextureVae.create({}, { seed: 1 });
-const rows: (string | number)[][] = [];
-const controller = new AbortController();
-let trainingSeconds = 0;
-let lastTick = performance.now();
-let nextEval = 0;
-const record = (step: number, trainPsnr: number | null) => {
-  const psnr = heldOutPsnr(vae);
-  rows.push([
-    (trainingSeconds / 60).toFixed(1),
-    step,
-    trainPsnr === null ? '-' : trainPsnr.toFixed(2),
-    psnr.toFixed(2),
-  ]);
-  process.stderr.write(
-    `${(trainingSeconds / 60).toFixed(1)} min, step ${step}: held-out PSNR ${psnr.toFixed(2)} dB\n`,
+async function evaluate(start: Start): Promise<void> {
+  const psnrs: number[] = [];
+  const swds: number[] = [];
+  const grids: number[] = [];
+  for (const crop of crops) {
+    const decoded = await start.vae.decode(await start.vae.encode(crop));
+    psnrs.push(psnr(decoded, crop));
+    swds.push(reference.normalised(decoded));
+    grids.push(cellGridRatio(decoded, start.vae.stride));
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const point = {
+    minutes: start.spentMs / 60_000,
+    step: start.step,
+    psnr: mean(psnrs),
+    swd: mean(swds),
+    grid: mean(grids),
+  };
+  start.points.push(point);
+  process.stdout.write(
+    `${start.id}: ${point.minutes.toFixed(1)} min, step ${point.step}: PSNR ${point.psnr.toFixed(2)} dB, SWD ${point.swd.toFixed(2)}, grid ${point.grid.toFixed(3)}\n`,
   );
-  nextEval += every;
-};
-record(0, null);
-const trainPsnrs: number[] = [];
-lastTick = performance.now();
-const result = await trainTextureVae(vae, trainPart, {
-  steps: 1_000_000,
-  batchSize,
-  patchSize: 64,
-  learningRate,
-  warmupSteps: 200,
-  signal: controller.signal,
-  onProgress: (p) => {
-    trainingSeconds += (performance.now() - lastTick) / 1000;
-    trainPsnrs.push(-10 * Math.log10(p.reconstruction));
-    if (trainingSeconds >= nextEval || trainingSeconds >= minutes * 60) {
-      const recent = trainPsnrs.slice(-20);
-      record(p.step, recent.reduce((a, b) => a + b, 0) / recent.length);
-    }
-    if (trainingSeconds >= minutes * 60) controller.abort();
-    lastTick = performance.now();
+  start.nextEvalMs += everyMs;
+}
+
+const embedded = await loadPretrained();
+const starts: Start[] = [
+  {
+    id: 'scratch',
+    what: 'fresh weights (seed 1), lr 0.001, KL warm-up 200 steps',
+    vae: TextureVae.create(embedded.config, { seed: 1 }),
+    learningRate: 0.001,
+    warmupSteps: 200,
   },
-});
-const best = Math.max(...rows.map((r) => Number(r[3])));
-evalBatch.dispose();
-vae.dispose();
+  {
+    id: 'fine-tune',
+    what: 'the embedded model (`train --from default`), lr 0.0005, no warm-up',
+    vae: embedded,
+    learningRate: 0.0005,
+    warmupSteps: 0,
+  },
+].map((s) => ({ ...s, points: [], spentMs: 0, nextEvalMs: 0, step: 0, abort: new AbortController() }));
 
-writeResultsSection(
-  'learningCurve',
-  `## Learning curve (default config, WASM, ${minutes} minutes)
-
-Trains on the left ${split} columns of ${values.texture} (${image.width}x${image.height}), batch ${batchSize}, 64x64
-patches, Adam lr ${learningRate}, KL warm-up 200 steps; evaluates encode -> decode (posterior mean) PSNR on
-${evalBatch.shape[0]} 64x64 crops of the held-out right ${image.width - split} columns. Training time excludes
-evaluation. Train PSNR: mean of the last 20 training batches (sampled latents, so below the held-out mean-latent
-figure early on). ${result.step} steps in total; best held-out PSNR ${best.toFixed(2)} dB (target: >= 20 dB within 10
-minutes).
-
-${markdownTable(['training minutes', 'step', 'train PSNR (dB)', 'held-out PSNR (dB)'], rows)}
-
-${machineLine()}; single-threaded WASM (SIMD); machine shared with other jobs.
-Command: \`npx tsx bench/learningCurve.ts --texture ${values.texture} --minutes ${minutes} --every ${every} --lr ${learningRate} --batch-size ${batchSize}\``,
+for (const start of starts) await evaluate(start);
+const started = Date.now();
+await Promise.all(
+  starts.map((start) =>
+    trainTextureVae(start.vae, trainPart, {
+      steps: 1_000_000,
+      batchSize,
+      learningRate: start.learningRate,
+      warmupSteps: start.warmupSteps,
+      seed: 1,
+      signal: start.abort.signal,
+      scope: <T>(work: () => T): T => {
+        const t0 = performance.now();
+        try {
+          return work();
+        } finally {
+          start.spentMs += performance.now() - t0;
+        }
+      },
+      onProgress: async (p) => {
+        start.step = p.step;
+        if (start.spentMs >= start.nextEvalMs || start.spentMs >= budgetMs) await evaluate(start);
+        if (start.spentMs >= budgetMs) start.abort.abort();
+      },
+    }),
+  ),
 );
+const wallMinutes = (Date.now() - started) / 60_000;
+for (const start of starts) start.vae.dispose();
+
+const firstBelow = (start: Start, swd: number) => start.points.find((p) => p.swd <= swd);
+const summary = starts
+  .map((start) => {
+    const last = start.points[start.points.length - 1];
+    const reached = firstBelow(start, 1.5);
+    return `${start.id}: ${last.psnr.toFixed(2)} dB / SWD ${last.swd.toFixed(2)} after ${last.minutes.toFixed(1)} min (${last.step} steps); SWD <= 1.5 ${reached ? `first at ${reached.minutes.toFixed(1)} min` : 'not reached'}`;
+  })
+  .join('\n- ');
+const rows = starts.flatMap((start) =>
+  start.points.map((p) => [
+    start.id,
+    p.minutes.toFixed(1),
+    p.step,
+    p.psnr.toFixed(2),
+    p.swd.toFixed(2),
+    p.grid.toFixed(3),
+  ]),
+);
+const markdown = `## Learning curve: fine-tuning the embedded model against training from scratch
+
+${basename(values.image)} (${photo.width}x${photo.height}, not one of the embedded model's photos). Both runs use the
+default recipe (${DEFAULT_PIXEL_LOSS} pixel term, patch weight ${DEFAULT_PATCH_WEIGHT}), batch ${batchSize}, 64x64
+patches of the left ${split} columns, and are evaluated on the ${crops.length} 128x128 crops of the right ${CROP}
+columns, which neither sees: PSNR of encode -> decode, normalised SWD against the held-out strip (1.0 = a real
+crop; target <= 1.5 within 5 minutes), cell-grid ratio. Minutes are each run's own step time (evaluation
+excluded); both ran in one process, a step each in turn (${wallMinutes.toFixed(0)} min wall time).
+
+- scratch: ${starts[0].what}
+- fine-tune: ${starts[1].what}
+- ${summary}
+
+${markdownTable(['start', 'minutes', 'step', 'PSNR (dB)', 'norm. SWD', 'cell grid'], rows)}
+
+${machineLine()}, WASM backend, 2 cores shared with other jobs.
+Command: \`npx tsx bench/learningCurve.ts --image ${values.image} --minutes ${values.minutes} --every ${values.every} --batch-size ${batchSize} --results\``;
+if (values.results) writeResultsSection('learningCurve', markdown);
+process.stdout.write(`${markdown}\n`);
+tf.disposeVariables();

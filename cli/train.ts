@@ -9,7 +9,12 @@ import type { PixelImage } from '../src/model/pixelImage.js';
 import { loadPretrained } from '../src/model/pretrained/pretrained.js';
 import { TextureVae } from '../src/model/textureVae.js';
 import type { TextureVaeConfig } from '../src/model/textureVaeConfig.js';
-import { type TrainingRecord, trainTextureVae } from '../src/model/train.js';
+import {
+  DEFAULT_PATCH_WEIGHT,
+  DEFAULT_PIXEL_LOSS,
+  type TrainingRecord,
+  trainTextureVae,
+} from '../src/model/train.js';
 import { readExemplarFile } from '../src/node/exemplarFiles.js';
 import { fileSystemHandler } from '../src/node/fileHandler.js';
 import { useWasmBackend } from '../src/node/wasmBackend.js';
@@ -32,8 +37,8 @@ training:
   --lr <x>                 Adam learning rate (default: 0.001)
   --warmup <n>             steps over which the KL weight ramps up from 0 (default: 10% of --steps)
   --seed <n>               seed of weights, crops and noise, 0..4294967295 (default: 0)
-  --pixel-loss <kind>      pixel term of the loss: mse, l1 or charbonnier (default: mse)
-  --patch-weight <x>       weight of the multi-scale patch term that keeps fine detail, 0 = off (default: 0)
+  --pixel-loss <kind>      pixel term of the loss: mse, l1 or charbonnier (default: charbonnier)
+  --patch-weight <x>       weight of the multi-scale patch term that keeps fine detail, 0 = off (default: 30)
   --no-augment             no random flips or quarter turns of the patches
   --save-every <n>         also save a checkpoint every n steps, 0 for never (default: 500)
   --from <default|dir>     start from the weights of the embedded model (default) or of a saved model:
@@ -196,8 +201,13 @@ export async function run(argv: string[]): Promise<number> {
     warmupSteps: values.warmup === undefined ? undefined : integer('warmup', values.warmup, 0),
     seed,
     augment: !values['no-augment'],
-    pixelLoss: (values['pixel-loss'] ?? previous?.pixelLoss) as PixelLoss | undefined,
-    patchWeight: number('patch-weight', values['patch-weight'], previous?.patchWeight ?? 0, { min: 0 }),
+    pixelLoss: (values['pixel-loss'] ?? previous?.pixelLoss ?? DEFAULT_PIXEL_LOSS) as PixelLoss,
+    patchWeight: number(
+      'patch-weight',
+      values['patch-weight'],
+      previous?.patchWeight ?? DEFAULT_PATCH_WEIGHT,
+      { min: 0 },
+    ),
   };
 
   const from = values.from;
@@ -253,7 +263,7 @@ export async function run(argv: string[]): Promise<number> {
         images: positionals,
         loss: last?.loss ?? null,
         reconstruction: last?.reconstruction ?? null,
-        pixelLoss: training.pixelLoss ?? 'mse',
+        pixelLoss: training.pixelLoss,
         patchWeight: training.patchWeight,
         ...((from ?? previous?.from) ? { from: from ?? previous?.from } : {}),
         seconds: earlierSeconds + (Date.now() - started) / 1000,

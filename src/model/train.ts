@@ -16,6 +16,14 @@ import type { TextureVae } from './textureVae.js';
 import { checkTextureSize } from './textureVaeConfig.js';
 
 /** One report of training progress, after each finished step. */
+/**
+ * The pixel term of the default recipe: Charbonnier (a smooth L1) keeps edges that MSE averages away
+ * (bench/RESULTS.md, `sharpAblation`).
+ */
+export const DEFAULT_PIXEL_LOSS: PixelLoss = 'charbonnier';
+/** Weight of the multi-scale patch term in the default recipe (the lowest SWD in bench/RESULTS.md, `sharpAblation`). */
+export const DEFAULT_PATCH_WEIGHT = 30;
+
 export interface TrainingProgress {
   /** Steps finished so far, counted from the model's first step (so it continues after `startStep`). */
   readonly step: number;
@@ -68,11 +76,12 @@ export interface TrainOptions {
    * it. Taken as an option rather than created here so the model code stays free of Babylon.
    */
   progressObservable?: ProgressObservableLike;
-  /** The pixel term of the loss: 'mse', 'l1' or 'charbonnier' (see PixelLoss) (default: 'mse'). */
+  /** The pixel term of the loss: 'mse', 'l1' or 'charbonnier' (see PixelLoss) (default: DEFAULT_PIXEL_LOSS). */
   pixelLoss?: PixelLoss;
   /**
    * Weight of the multi-scale patch term (sliced Wasserstein on Laplacian-pyramid patches, see patchSwd), which
-   * asks for the photo's fine detail instead of its blurred average; 0 turns it off (default: 0).
+   * asks for the photo's fine detail instead of its blurred average; 0 turns it off (default:
+   * DEFAULT_PATCH_WEIGHT).
    */
   patchWeight?: number;
   /** Random flips and quarter turns of the patches; off for textures with a direction (default: true). */
@@ -137,11 +146,11 @@ function resolveOptions(vae: TextureVae, options: TrainOptions): ResolvedTrainOp
   if (options.scope !== undefined && typeof options.scope !== 'function')
     throw new Error('scope must be a function');
   const seed = checkSeed(options.seed ?? 0);
-  const pixelLoss = options.pixelLoss ?? 'mse';
+  const pixelLoss = options.pixelLoss ?? DEFAULT_PIXEL_LOSS;
   if (!PIXEL_LOSSES.includes(pixelLoss)) {
     throw new Error(`pixelLoss must be one of ${PIXEL_LOSSES.join(', ')}, got ${JSON.stringify(pixelLoss)}`);
   }
-  const patchWeight = options.patchWeight ?? 0;
+  const patchWeight = options.patchWeight ?? DEFAULT_PATCH_WEIGHT;
   if (typeof patchWeight !== 'number' || !Number.isFinite(patchWeight) || patchWeight < 0) {
     throw new Error(`patchWeight must be a finite number >= 0, got ${patchWeight}`);
   }

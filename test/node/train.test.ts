@@ -3,7 +3,14 @@ import { beforeAll, describe, expect, test } from 'vitest';
 
 import type { PixelImage } from '../../src/model/pixelImage.js';
 import { TextureVae } from '../../src/model/textureVae.js';
-import { type TrainingProgress, trainTextureVae, warmupBeta } from '../../src/model/train.js';
+import {
+  DEFAULT_PATCH_WEIGHT,
+  DEFAULT_PIXEL_LOSS,
+  type TrainingProgress,
+  type TrainOptions,
+  trainTextureVae,
+  warmupBeta,
+} from '../../src/model/train.js';
 import { useWasmBackend } from '../../src/node/wasmBackend.js';
 
 const tinyConfig = { stride: 4, encoderWidths: [4, 8, 8], decoderWidths: [8, 8, 4], latentChannels: 2 };
@@ -40,6 +47,9 @@ describe('trainTextureVae', () => {
       patchSize: 16,
       learningRate: 0.01,
       warmupSteps: 10,
+      // MSE without the patch term, so that the loss is exactly reconstruction + beta * kl.
+      pixelLoss: 'mse',
+      patchWeight: 0,
       onProgress: (p) => {
         reports.push(p);
       },
@@ -63,6 +73,32 @@ describe('trainTextureVae', () => {
     expect(reports[39].etaSeconds).toBe(0);
     expect(reports.every((p) => p.steps === 40 && p.stepsPerSecond > 0)).toBe(true);
     vae.dispose();
+  });
+
+  test('the default recipe is the Charbonnier pixel term plus the patch term at weight 30', async () => {
+    expect([DEFAULT_PIXEL_LOSS, DEFAULT_PATCH_WEIGHT]).toEqual(['charbonnier', 30]);
+    const history = async (options: TrainOptions) => {
+      const vae = TextureVae.create(tinyConfig, { seed: 5 });
+      const result = await trainTextureVae(vae, stripes(), {
+        steps: 2,
+        batchSize: 2,
+        patchSize: 16,
+        ...options,
+      });
+      vae.dispose();
+      return result.history.map(({ step, loss, reconstruction, kl, beta }) => ({
+        step,
+        loss,
+        reconstruction,
+        kl,
+        beta,
+      }));
+    };
+    const byDefault = await history({});
+    expect(byDefault).toEqual(await history({ pixelLoss: 'charbonnier', patchWeight: 30 }));
+    expect(byDefault).not.toEqual(await history({ pixelLoss: 'mse', patchWeight: 0 }));
+    // The patch term adds to the loss: it is more than the pixel and KL terms alone.
+    for (const h of byDefault) expect(h.loss).toBeGreaterThan(h.reconstruction + h.beta * h.kl);
   });
 
   test('the same seed gives the same history; resuming continues the step count', async () => {
