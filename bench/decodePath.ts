@@ -4,7 +4,7 @@
  * (`?decodePath=zero-copy`), and the frame times while regenerating against idle (requestAnimationFrame
  * intervals: a frame the decode blocks shows up as a long interval).
  *
- *   npx tsx bench/decodePath.ts
+ *   npx tsx bench/decodePath.ts [--runs 3]
  */
 import type { Page } from 'playwright';
 import {
@@ -17,7 +17,8 @@ import {
 } from '../test/support/samplesHarness.ts';
 import { machineLine, markdownTable, writeResultsSection } from './results.ts';
 
-const runs = 3;
+const runsFlag = process.argv.indexOf('--runs');
+const runs = runsFlag >= 0 ? Number(process.argv[runsFlag + 1]) : 3;
 const idleMs = 3000;
 
 interface PathResult {
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
   const markdown = [
     '## Decode path: the regenerate sample (25 objects, 128 px), chosen path vs forced WebGL',
     '',
-    'Command: `npx tsx bench/decodePath.ts` (one headless Chromium run, WebGL2 on SwiftShader; "regenerate once"',
+    `Command: \`npx tsx bench/decodePath.ts --runs ${runs}\` (one headless Chromium run, WebGL2 on SwiftShader; "regenerate once"`,
     `clicked ${runs} times per path, median; frame times are requestAnimationFrame intervals, idle over`,
     `${idleMs / 1000} s and at least 10 frames, regenerating over all ${runs} runs).`,
     '',
@@ -133,20 +134,20 @@ async function main(): Promise<void> {
       ],
       results.map((r) => [
         r.query,
-        `${r.path} (${r.reason})`,
-        `${median(r.wallMs).toFixed(0)} ms (${r.wallMs.map((ms) => ms.toFixed(0)).join(', ')})`,
-        `${median(r.regenerateMs).toFixed(0)} ms`,
-        `${r.idleP95.toFixed(1)} ms`,
-        `${r.busyP95.toFixed(1)} ms`,
-        `${r.busyMax.toFixed(0)} ms`,
+        `$r.path($r.reason)`,
+        `$median(r.wallMs).toFixed(0)ms (${r.wallMs.map((ms) => ms.toFixed(0)).join(', ')})`,
+        `$median(r.regenerateMs).toFixed(0)ms`,
+        `$r.idleP95.toFixed(1)ms`,
+        `$r.busyP95.toFixed(1)ms`,
+        `$r.busyMax.toFixed(0)ms`,
       ]),
     ),
     '',
-    `chosen path vs forced WebGL, regenerating 25 objects (click to drawn): ${speedUp.toFixed(2)}x (target >= 10x${speedUp >= 10 ? ': met' : ': not met'})`,
+    `chosen path vs forced WebGL, regenerating 25 objects (click to drawn): $speedUp.toFixed(2)x (target >= 10x${speedUp >= 10 ? ': met' : ': not met'})`,
     '',
-    `p95 frame time while regenerating / idle: ${ratio.toFixed(2)}`,
+    `p95 frame time while regenerating / idle: $ratio.toFixed(2)`,
     '',
-    `(target <= 1.5${ratio <= 1.5 ? ': met' : ': not met'}; the same ratio on the forced WebGL path: ${(webgl.busyP95 / webgl.idleP95).toFixed(2)})`,
+    `(target <= 1.5${ratio <= 1.5 ? ': met' : ': not met'}; the same ratio on the forced WebGL path: $(webgl.busyP95 / webgl.idleP95).toFixed(2))`,
     '',
     machineLine(),
   ].join('\n');
