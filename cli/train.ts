@@ -38,7 +38,7 @@ training:
   --warmup <n>             steps over which the KL weight ramps up from 0 (default: 10% of --steps)
   --seed <n>               seed of weights, crops and noise, 0..4294967295 (default: 0)
   --pixel-loss <kind>      pixel term of the loss: mse, l1 or charbonnier (default: charbonnier)
-  --patch-weight <x>       weight of the multi-scale patch term that keeps fine detail, 0 = off (default: 30)
+  --patch-weight <x>       weight of the multi-scale patch term that asks for fine detail, 0 = off (default: 0)
   --no-augment             no random flips or quarter turns of the patches
   --save-every <n>         also save a checkpoint every n steps, 0 for never (default: 500)
   --from <default|dir>     start from the weights of the embedded model (default) or of a saved model:

@@ -166,10 +166,10 @@ async function start(): Promise<void> {
   look.add(vae, 'level', 0, 1, 0.01).name('VAE level');
   look.add(params, 'rotate');
 
-  vae.onLatentShownObservable.add(() => {
+  vae.onReadyObservable.add(() => {
     status.textContent = `${size}x${size} texture, latent ${grid.width}x${grid.height}x${model.latentChannels}`;
   });
-  await vae.whenReady;
+  await vae.whenReadyAsync();
   await scene.whenReadyAsync();
   status.textContent = `${size}x${size} texture, latent ${grid.width}x${grid.height}x${model.latentChannels}`;
 }

@@ -257,7 +257,7 @@ async function start(): Promise<void> {
   gui.add(params, 'rotate');
 
   const start = performance.now();
-  await Promise.all(items.map((item) => item.plugin.whenReady));
+  await Promise.all(items.map((item) => item.plugin.whenReadyAsync()));
   params.allDecodesMs = Math.round(performance.now() - start);
   await scene.whenReadyAsync();
   showTimes();

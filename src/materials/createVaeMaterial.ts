@@ -3,7 +3,8 @@ import { StandardMaterial } from '@babylonjs/core/Materials/standardMaterial.js'
 import type { Scene } from '@babylonjs/core/scene.js';
 import type { Swatch } from '../latent/swatch.js';
 import { type PretrainedSwatches, pretrainedSwatch } from '../model/pretrained/pretrained.js';
-import { VaeMaterialPlugin, type VaeMaterialSourceOptions } from './vaeMaterialPlugin.js';
+import { VaeMaterialPlugin } from './vaeMaterialPlugin.js';
+import type { VaeMaterialSourceOptions } from './vaeMaterialSource.js';
 
 /** Options of createVaeMaterial. */
 export interface CreateVaeMaterialOptions extends Omit<VaeMaterialSourceOptions, 'swatch'> {
@@ -26,7 +27,8 @@ export interface CreateVaeMaterialOptions extends Omit<VaeMaterialSourceOptions,
 /**
  * A ready VAE material in one line: a PBRMaterial (or StandardMaterial) whose albedo is decoded by `model`.
  * Reach its runtime controls with `VaeMaterialPlugin.get(material)` (resample, similar, morphTo, animate).
- * The first texture appears as soon as it is decoded; `VaeMaterialPlugin.get(material).whenReady` resolves then.
+ * The first texture appears as soon as it is decoded; `VaeMaterialPlugin.get(material).whenReadyAsync()`
+ * resolves then (its errors go to the plugin's onErrorObservable).
  */
 export function createVaeMaterial(
   scene: Scene,
@@ -45,13 +47,14 @@ export function createVaeMaterial(
     material.specularColor.setAll(0.1);
   }
   const plugin = new VaeMaterialPlugin(material);
+  let drawn: Promise<void>;
   try {
-    plugin.whenReady = plugin.setSource({ ...options, swatch });
+    drawn = plugin.setSource({ ...options, swatch });
   } catch (e) {
     material.dispose();
     throw e;
   }
-  plugin.whenReady.catch((e: Error) => plugin.onErrorObservable.notifyObservers(e));
+  drawn.catch((e: Error) => plugin.onErrorObservable.notifyObservers(e));
   return material;
 }
 

@@ -8,8 +8,13 @@ export {
 } from './latentAnimator.js';
 export {
   type LatentChangeOptions,
+  type MorphOptions,
+  VaeMaterialController,
+} from './vaeMaterialController.js';
+export {
   registerVaeMaterialPlugin,
   VAE_MATERIAL_PLUGIN_NAME,
   VaeMaterialPlugin,
-  type VaeMaterialSourceOptions,
 } from './vaeMaterialPlugin.js';
+export type { VaeMaterialSourceOptions } from './vaeMaterialSource.js';
+export type { VaeMaterialView } from './vaeSwapChain.js';

@@ -21,8 +21,12 @@ import { checkTextureSize } from './textureVaeConfig.js';
  * (bench/RESULTS.md, `sharpAblation`).
  */
 export const DEFAULT_PIXEL_LOSS: PixelLoss = 'charbonnier';
-/** Weight of the multi-scale patch term in the default recipe (the lowest SWD in bench/RESULTS.md, `sharpAblation`). */
-export const DEFAULT_PATCH_WEIGHT = 30;
+/**
+ * Weight of the multi-scale patch term in the default recipe: off. The patch term lowers the normalised SWD
+ * (bench/RESULTS.md, `sharpAblation`), but over a long run it paints worm-like strokes with coloured fringes
+ * that are not in the photo (see MODEL_CARD.md of the embedded model); pass a weight to use it anyway.
+ */
+export const DEFAULT_PATCH_WEIGHT = 0;
 
 export interface TrainingProgress {
   /** Steps finished so far, counted from the model's first step (so it continues after `startStep`). */

@@ -28,7 +28,8 @@ interface KeyState {
  *
  * A request's promise resolves once content at least as new as that request is in place, so a caller
  * whose request was superseded still learns when the texture caught up, and a burst of requests costs
- * one decode per key, not one per request.
+ * one decode per key, not one per request. Requests start in a microtask, never inside the caller's stack
+ * (for example in the middle of a Babylon frame), so requests made in one stack coalesce before any starts.
  */
 export class DecodeScheduler {
   private readonly _keys = new Map<object, KeyState>();
@@ -38,6 +39,7 @@ export class DecodeScheduler {
   private _frame = 0;
   private _idleTimer: ReturnType<typeof setTimeout> | null = null;
   private _disposed = false;
+  private _runQueued = false;
   /** How long waiting requests wait for a frame before the scheduler starts them itself (default: 50 ms). */
   readonly idleFrameMs: number;
   readonly maxDecodesPerFrame: number;
@@ -77,7 +79,13 @@ export class DecodeScheduler {
     const waiters = state.pending?.waiters ?? [];
     state.pending = { run, priority, order: this._order++, waiters };
     const promise = new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
-    this.runFrame();
+    if (!this._runQueued) {
+      this._runQueued = true;
+      queueMicrotask(() => {
+        this._runQueued = false;
+        this.runFrame();
+      });
+    }
     this._armIdleTimer();
     return promise;
   }

@@ -1,5 +1,4 @@
 export { DecodeScheduler, type DecodeSchedulerOptions } from './decodeScheduler.js';
-export { RegenerationQueue } from './regenerationQueue.js';
 export {
   type ResolvedTensorProceduralTextureOptions,
   resolveTensorTextureOptions,

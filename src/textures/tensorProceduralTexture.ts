@@ -247,15 +247,23 @@ export class TensorProceduralTexture extends ProceduralTexture {
     }
   }
 
+  /** Resolves once the copy shader is compiled (the effect's own callback); rejects if it fails or the texture goes. */
   private _whenShaderReady(): Promise<void> {
     if (super.isReady()) return Promise.resolve();
+    const effect = this.getEffect();
+    if (!effect) return Promise.reject(new Error(`${this.getClassName()} '${this.name}' has no shader`));
     return new Promise((resolve, reject) => {
-      const poll = () => {
-        if (this._isDisposed) reject(this._disposedError());
-        else if (super.isReady()) resolve();
-        else setTimeout(poll, 4);
+      const settle = (error: Error | null) => {
+        failed.remove();
+        gone.remove();
+        if (error) reject(error);
+        else resolve();
       };
-      poll();
+      const failed = effect.onErrorObservable.addOnce(() =>
+        settle(new Error(`${this.getClassName()} '${this.name}': its shader failed to compile`)),
+      );
+      const gone = this.onDisposeObservable.addOnce(() => settle(this._disposedError()));
+      effect.executeWhenCompiled(() => settle(null));
     });
   }
 

@@ -8,13 +8,12 @@ import {
   parseLatent,
   type SerializedLatent,
   serializeLatent,
-  validateLatent,
 } from '../latent/latentGrid.js';
-import { Swatch } from '../latent/swatch.js';
+import type { Swatch } from '../latent/swatch.js';
 import type { TextureVae } from '../model/textureVae.js';
 import { acquireWorkerDecoder, type WorkerDecoderLease } from '../worker/workerDecoder.js';
+import { checkedLatent, checkModelAndLook, copyLatent } from './checkedLatent.js';
 import { DecodeScheduler } from './decodeScheduler.js';
-import { RegenerationQueue } from './regenerationQueue.js';
 import { TensorProceduralTexture, type TensorProceduralTextureOptions } from './tensorProceduralTexture.js';
 import {
   registeredSwatchName,
@@ -75,20 +74,13 @@ export interface SerializedVaeProceduralTexture {
 
 const customType = 'BABYLON.VaeProceduralTexture';
 
-function copyLatent(latent: LatentGrid): LatentGrid {
-  return Object.freeze({
-    data: Float32Array.from(latent.data),
-    height: latent.height,
-    width: latent.width,
-    channels: latent.channels,
-  });
-}
-
 /**
  * A Babylon procedural texture drawn by a TextureVae decoder. On WebGL2 engines the decoder runs on Babylon's
  * own context and its output reaches the texture with no CPU copy; elsewhere (NullEngine, WebGPU, or
- * `useSharedContext: false`) it is read back once. Changing `latent` or calling `regenerate` redraws it;
- * requests coalesce, latest wins. After a WebGL context loss the texture is drawn again from its latent.
+ * `useSharedContext: false`) it is read back once. Changing `latent` or calling `regenerate` redraws it
+ * through the scene's DecodeScheduler: requests coalesce, latest wins. `isReady()` is true once content is
+ * drawn, `whenReadyAsync()` waits for that, and `onGeneratedObservable` is raised each time new content is
+ * drawn. After a WebGL context loss the texture is drawn again from its latent.
  *
  * Serializable (`serialize` / `VaeProceduralTexture.Parse`) once `registerVaeProceduralTexture()` ran and the
  * model is registered with `registerVaeModel`.
@@ -105,31 +97,21 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
   /** Raised with the error of a regeneration nobody awaited (a `latent` change, a context restore). */
   readonly onGenerationErrorObservable = new Observable<Error>();
   private _latent: LatentGrid;
-  private readonly _queue: RegenerationQueue<LatentGrid>;
+  private _scheduler: DecodeScheduler | null = null;
   private readonly _stopRestore: () => void;
   private readonly _worker: WorkerDecoderLease | null;
 
   constructor(name: string, scene: Scene, options: VaeProceduralTextureOptions) {
-    const model = options?.model;
-    if (!model || typeof model.decodeTensors !== 'function') {
-      throw new Error('VaeProceduralTexture needs options.model, a TextureVae');
-    }
-    if (model.isDisposed) throw new Error('the TextureVae given to VaeProceduralTexture has been disposed');
-    const size = options.size ?? 256;
-    gridFor(model, size);
-    const swatch = options.swatch ?? null;
-    if (swatch !== null) {
-      if (!(swatch instanceof Swatch)) throw new Error(`swatch must be a Swatch, got ${String(swatch)}`);
-      swatch.checkModel(model);
-    } else if (!options.latent) {
-      throw new Error(
-        'VaeProceduralTexture needs options.swatch (a Swatch, e.g. from loadPretrainedSwatches()) or options.latent (a LatentGrid)',
-      );
-    }
+    const size = options?.size ?? 256;
+    const { model, swatch } = checkModelAndLook(
+      options,
+      'VaeProceduralTexture needs',
+      'the TextureVae given to VaeProceduralTexture',
+      (m) => gridFor(m, size),
+    );
     // Checked before the copy, so a malformed latent costs no allocation.
-    if (options.latent) checkLatent(model, size, options.latent);
     const latent = options.latent
-      ? copyLatent(options.latent)
+      ? checkLatent(model, size, options.latent)
       : (swatch as Swatch).sample({ width: size, height: size, seed: options.seed ?? 0 });
     super(name, scene, { ...options, size, tileable: options.tileable ?? model.config.tileable });
     this.model = model;
@@ -137,7 +119,6 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     this.modelId = options.modelId ?? model.config.name;
     this._latent = latent;
     this._worker = this.decodePath.path === 'worker' ? acquireWorkerDecoder(model) : null;
-    this._queue = new RegenerationQueue((next) => this._generate(next));
     this.source.protectWeights(model);
     this._stopRestore = this.source.onRestored(() => this._regenerateQuietly(this._latent));
     this._regenerateQuietly(latent);
@@ -162,27 +143,35 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
         ? undefined
         : await resolveVaeSwatch(modelId ?? model.config.name, options.swatch);
     const texture = new VaeProceduralTexture(name, scene, { ...options, model, modelId, swatch });
-    await texture.whenDrawn();
+    await texture.whenReadyAsync();
     return texture;
   }
 
-  /** Resolves once the texture holds content (at once if it does); rejects if that first decode fails. */
-  whenDrawn(): Promise<void> {
+  /** Resolves once the texture is ready, i.e. holds content (at once if it does); rejects if that first decode fails. */
+  whenReadyAsync(): Promise<void> {
     if (this.isReady()) return Promise.resolve();
+    if (this.isDisposed) return Promise.reject(this._disposedError());
     return new Promise((resolve, reject) => {
-      const drawn = this.onGeneratedObservable.addOnce(() => {
-        this.onGenerationErrorObservable.remove(failed);
-        resolve();
-      });
-      const failed = this.onGenerationErrorObservable.addOnce((error) => {
-        this.onGeneratedObservable.remove(drawn);
-        reject(error);
-      });
+      const settle = (error: Error | null) => {
+        drawn.remove();
+        failed.remove();
+        gone.remove();
+        if (error) reject(error);
+        else resolve();
+      };
+      const drawn = this.onGeneratedObservable.addOnce(() => settle(null));
+      const failed = this.onGenerationErrorObservable.addOnce((error) => settle(error));
+      const gone = this.onDisposeObservable.addOnce(() => settle(this._disposedError()));
     });
   }
 
   override getClassName(): string {
     return 'VaeProceduralTexture';
+  }
+
+  /** @internal The texture's own checked copy of its latent, for the material that drives it; never changed. */
+  get _checkedLatent(): LatentGrid {
+    return this._latent;
   }
 
   /** A copy of the latent the texture shows (or is about to show). Setting it regenerates the texture. */
@@ -192,10 +181,8 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
 
   set latent(value: LatentGrid) {
     this._throwIfDisposed();
-    checkLatent(this.model, this.options.size, value);
-    const latent = copyLatent(value);
-    this._latent = latent;
-    this._regenerateQuietly(latent);
+    this._latent = checkLatent(this.model, this.options.size, value);
+    this._regenerateQuietly(this._latent);
   }
 
   /**
@@ -206,33 +193,36 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
   regenerate(latent?: LatentGrid): Promise<void> {
     try {
       this._throwIfDisposed();
-      if (latent) {
-        checkLatent(this.model, this.options.size, latent);
-        this._latent = copyLatent(latent);
-      }
+      if (latent) this._latent = checkLatent(this.model, this.options.size, latent);
       this._throwIfModelDisposed();
     } catch (error) {
       return Promise.reject(error);
     }
-    return this._queue.request(this._latent);
+    return this._request(this._latent);
   }
 
   private _regenerateQuietly(latent: LatentGrid): void {
-    this._queue.request(latent).catch((error: Error) => {
+    this._request(latent).catch((error: Error) => {
       if (!this.isDisposed) this.onGenerationErrorObservable.notifyObservers(error);
     });
   }
 
   /**
-   * Decodes through the scene's DecodeScheduler, so all VAE textures of a scene share its per-frame budget
-   * (visible textures first); the regeneration queue already keeps one request per texture.
+   * The scene's DecodeScheduler is the one queue: it keeps the latest request of this texture and shares the
+   * scene's per-frame decode budget among its VAE textures (visible ones first).
    */
-  private _generate(latent: LatentGrid): Promise<void> {
-    // A worker decode costs the render loop only its upload and one pass: it needs no frame budget.
-    if (this._worker) return this._decodeInWorker(latent);
+  private _request(latent: LatentGrid): Promise<void> {
+    if (this._worker) {
+      // A worker decode costs the render loop only its upload and one pass, so it takes no share of the scene's
+      // frame budget: the texture's own scheduler only keeps its latest request and one decode in flight.
+      this._scheduler ??= new DecodeScheduler();
+      return this._scheduler.request(this, () => this._decodeInWorker(latent));
+    }
     const scene = this.getScene();
     const run = () => this._decode(latent);
-    return scene ? DecodeScheduler.forScene(scene).request(this, run, () => this._visibility(scene)) : run();
+    if (!scene) return run();
+    this._scheduler ??= DecodeScheduler.forScene(scene);
+    return this._scheduler.request(this, run, () => this._visibility(scene));
   }
 
   private _visibility(scene: Scene): number {
@@ -339,10 +329,13 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
    */
   override dispose(): void {
     if (this.isDisposed) return;
-    this._queue.dispose(
+    this._scheduler?.cancel(
+      this,
       new Error(`VaeProceduralTexture '${this.name}' was disposed before the regeneration ran`),
     );
     this._stopRestore();
+    // The worker path's scheduler is the texture's own; the scene's stays with the scene.
+    if (this._worker) this._scheduler?.dispose();
     this._worker?.release();
     this.onGenerationErrorObservable.clear();
     super.dispose();
@@ -358,15 +351,8 @@ function gridFor(model: TextureVae, size: number): { height: number; width: numb
   }
 }
 
-function checkLatent(model: TextureVae, size: number, latent: LatentGrid): void {
-  validateLatent(latent, model.latentChannels);
-  const grid = model.latentSize(size, size);
-  if (latent.height !== grid.height || latent.width !== grid.width) {
-    throw new Error(
-      `latent must be ${grid.height}x${grid.width} cells for a ${size}px texture (stride ${model.stride}), ` +
-        `got ${latent.height}x${latent.width}`,
-    );
-  }
+function checkLatent(model: TextureVae, size: number, latent: LatentGrid): LatentGrid {
+  return checkedLatent(model, size, latent, `a ${size}px texture (stride ${model.stride})`);
 }
 
 let registered = false;

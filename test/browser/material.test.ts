@@ -105,7 +105,7 @@ async function renderUntil(done: () => boolean, frames = 400): Promise<void> {
 
 async function readyMaterial(material: Material): Promise<VaeMaterialPlugin> {
   const plugin = VaeMaterialPlugin.get(material) as VaeMaterialPlugin;
-  await plugin.whenReady;
+  await plugin.whenReadyAsync();
   await renderUntil(() => scene.isReady());
   return plugin;
 }
@@ -205,7 +205,7 @@ describe('VAE material', () => {
     expect(copy.uvScale).toEqual([2, 3]);
     expect(copy.model).toBe(model);
     expect(Array.from(copy.latent?.data ?? [])).toEqual(Array.from(plugin.latent?.data ?? []));
-    await copy.whenReady;
+    await copy.whenReadyAsync();
     restored.dispose(false, true);
   });
 
@@ -255,13 +255,24 @@ describe('VAE material', () => {
     expect(worst).toBeLessThanOrEqual(2);
   });
 
-  test('the material exposes Inspector properties that act on it', () => {
+  test('the material exposes Inspector properties that act on it', async () => {
+    const plugin = VaeMaterialPlugin.get(pbr) as VaeMaterialPlugin;
     const labels = (pbr.inspectableCustomProperties ?? []).map((p) => p.label);
     expect(labels).toEqual(expect.arrayContaining(['VAE latent channel 0', 'VAE seed', 'VAE resample']));
     const target = pbr as unknown as Record<string, number>;
     for (const p of pbr.inspectableCustomProperties ?? []) {
       if (p.type !== 6) expect(typeof target[p.propertyName]).toBe('number');
     }
+    target.vaeCrossFade = 0.4;
+    expect(plugin.crossFade).toBe(0.4);
+    const mean = target.vaeLatentChannel0 as number;
+    target.vaeLatentChannel0 = mean + 0.5;
+    expect(target.vaeLatentChannel0).toBeCloseTo(mean + 0.5, 4);
+    target.vaeSeed = 12;
+    expect(plugin.seed).toBe(12);
+    await renderUntil(() => plugin.controller.isReady());
+    expect(plugin.controller.isReady()).toBe(true);
+    expect(plugin.crossFade).toBe(1);
   });
 
   test('bad input gets clear errors', async () => {

@@ -38,7 +38,7 @@ describe('decoding in a Web Worker on the WASM backend (Chromium, SwiftShader)',
     expect(texture.decodePath.renderer).toMatch(/SwiftShader/);
     expect(texture.source.kind).toBe('readback');
     expect(liveDecodeWorkers()).toBe(workers + 1);
-    await texture.whenDrawn();
+    await texture.whenReadyAsync();
     const reference = await model.decode(latent);
     expect(maxError(await texturePixels(texture), reference)).toBeLessThanOrEqual(2 / 255);
 
@@ -73,7 +73,7 @@ describe('decoding in a Web Worker on the WASM backend (Chromium, SwiftShader)',
     expect(liveDecodeWorkers()).toBe(workers + 1);
     expect(gpu.decodePath).toMatchObject({ path: 'zero-copy', reason: 'asked for by the decodePath option' });
     expect(gpu.source.kind).toBe('zero-copy');
-    await Promise.all([a.whenDrawn(), b.whenDrawn(), gpu.whenDrawn()]);
+    await Promise.all([a.whenReadyAsync(), b.whenReadyAsync(), gpu.whenReadyAsync()]);
     const fromWorker = await texturePixels(a);
     const fromGpu = await texturePixels(gpu);
     expect(

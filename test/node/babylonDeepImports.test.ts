@@ -65,7 +65,7 @@ describe('the package on deep Babylon imports', () => {
         box.material = material;
         const plugin = vae.VaeMaterialPlugin.get(material);
         expect(plugin?.getClassName()).toBe('VaeMaterialPlugin');
-        await plugin?.whenReady;
+        await plugin?.whenReadyAsync();
         expect(plugin?.texture?.isReady()).toBe(true);
         scene.render();
         material.dispose(true, true);
@@ -79,7 +79,7 @@ describe('the package on deep Babylon imports', () => {
       // Texture.Parse finds the class through Babylon's type store, as the scene loader does.
       const parsed = Texture.Parse(JSON.parse(JSON.stringify(texture.serialize())), scene, '');
       expect(parsed?.getClassName()).toBe('VaeProceduralTexture');
-      await (parsed as InstanceType<typeof vae.VaeProceduralTexture>).whenDrawn();
+      await (parsed as InstanceType<typeof vae.VaeProceduralTexture>).whenReadyAsync();
       expect(parsed?.isReady()).toBe(true);
       parsed?.dispose();
       texture.dispose();

@@ -134,7 +134,7 @@ describe('decode path of textures on a NullEngine', () => {
       renderer: null,
     });
     expect(texture.options.decodePath).toBe('auto');
-    await texture.whenDrawn();
+    await texture.whenReadyAsync();
     expect(texture.serialize().vae.decodePath).toBe('auto');
     texture.dispose();
   });

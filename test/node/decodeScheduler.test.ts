@@ -28,6 +28,8 @@ describe('DecodeScheduler', () => {
         return gate.promise;
       });
     }
+    expect(started).toEqual([]); // requests start in a microtask, not in the caller's stack
+    await flush();
     expect(started).toEqual(['a', 'b']);
     expect(s.tick()).toBe(0); // both slots still busy
     gates.get('a')?.resolve();
@@ -53,6 +55,7 @@ describe('DecodeScheduler', () => {
       ran.push(0);
       return first.promise;
     });
+    await flush();
     const later: Promise<void>[] = [];
     for (let i = 1; i <= 1000; i++) {
       later.push(
@@ -77,6 +80,7 @@ describe('DecodeScheduler', () => {
     const order: string[] = [];
     const blocker = deferred();
     s.request({}, () => blocker.promise);
+    await flush();
     const visible = new Set(['late-visible']);
     for (const name of ['old-hidden', 'late-visible', 'newer-hidden']) {
       s.request(
@@ -126,6 +130,7 @@ describe('DecodeScheduler', () => {
     const gate = deferred();
     const key = {};
     s.request(key, () => gate.promise);
+    await flush();
     const waiting = s.request(key, async () => {});
     s.cancel(key);
     await expect(waiting).rejects.toThrow('decode request cancelled');

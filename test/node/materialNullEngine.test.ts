@@ -50,7 +50,7 @@ describe('VaeMaterialPlugin on a NullEngine: a refused source leaves the working
       swatch,
     }) as StandardMaterial;
     plugin = VaeMaterialPlugin.get(material) as VaeMaterialPlugin;
-    await plugin.whenReady;
+    await plugin.whenReadyAsync();
   });
 
   afterAll(() => {
@@ -164,11 +164,11 @@ describe('VaeMaterialPlugin on a NullEngine: a refused source leaves the working
     expect(Array.from(plugin.latent?.data ?? [])).toEqual(Array.from(swatch.similar(start, 0.5, 4).data));
 
     const shown: number[][] = [];
-    const observer = plugin.onLatentShownObservable.add((l) => shown.push(Array.from(l.data)));
+    const observer = plugin.onReadyObservable.add((l) => shown.push(Array.from(l.data)));
     const morph = plugin.morphTo(other, { duration: 120, seed: 30 });
     expect(plugin.isMorphing).toBe(true);
     await settle(morph);
-    plugin.onLatentShownObservable.remove(observer);
+    plugin.onReadyObservable.remove(observer);
     const [from, to] = Swatch.sampleAligned([swatch, other], { width: 16, height: 16, seed: 30 });
     expect(plugin.swatch).toBe(other);
     expect(plugin.isMorphing).toBe(false);
@@ -195,7 +195,7 @@ describe('VaeMaterialPlugin on a NullEngine: a refused source leaves the working
   test('a material drawn from a registered swatch serializes its name, and parse binds it again', async () => {
     const named = createVaeMaterial(scene, { model, size: 16, swatch: other, seed: 4, name: 'named' });
     const p = VaeMaterialPlugin.get(named) as VaeMaterialPlugin;
-    await p.whenReady;
+    await p.whenReadyAsync();
     expect(p.serialize().vae.swatch).toBeUndefined();
     registerVaeSwatches(tiny.name, { other });
     const json = JSON.parse(JSON.stringify(p.serialize()));
@@ -264,7 +264,7 @@ describe('VaeMaterialPlugin on a NullEngine: a refused source leaves the working
     const stored = Array.from(json.vae.latent.data as number[]);
     const replaced = plugin.texture;
     plugin.parse(json, scene, '');
-    await plugin.whenReady;
+    await plugin.whenReadyAsync();
     expect(plugin.texture).not.toBe(replaced);
     expect(Array.from(plugin.latent?.data ?? [])).toEqual(Array.from(Float32Array.from(stored)));
   });
