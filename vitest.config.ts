@@ -56,6 +56,8 @@ export default defineConfig({
                   '@tensorflow/tfjs-backend-webgl',
                   '@tensorflow/tfjs-backend-wasm',
                   '@babylonjs/core',
+                  '@babylonjs/loaders/glTF/index.js',
+                  '@babylonjs/serializers/glTF/2.0/index.js',
                 ],
               },
               test: {

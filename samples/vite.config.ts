@@ -38,6 +38,7 @@ export default defineConfig({
       '@tensorflow/tfjs-backend-webgl',
       '@tensorflow/tfjs-backend-wasm',
       'lil-gui',
+      '@babylonjs/inspector',
     ],
   },
   build: { outDir: resolve(root, '../dist/samples'), emptyOutDir: true, rollupOptions: { input: pages() } },

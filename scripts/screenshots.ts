@@ -22,11 +22,19 @@ const docs = resolve(dirname(fileURLToPath(import.meta.url)), '../docs');
 const width = 960;
 const height = 540;
 
-/** How each sample is shown: its URL parameters and, where a picture needs it, a GUI button pressed first. */
-const shots: Record<SampleName, { query: string; click?: string }> = {
+/**
+ * How each sample is shown: its URL parameters and, where a picture needs it, a GUI button pressed first; then
+ * the shot waits until the sample is idle, or `afterMs` after the click for an action still running then.
+ */
+const shots: Record<SampleName, { query: string; click?: string; afterMs?: number }> = {
   material: { query: 'still&size=256' },
   regenerate: { query: 'still&size=128&grid=5' },
-  training: { query: 'still&size=128&steps=40&batch=4&patch=32&lr=0.005&preview=10', click: 'train' },
+  // Training in the worker, one minute after 'train': the mesh follows the fine-tuned model as it sharpens.
+  training: {
+    query: 'still&size=128&steps=2000&batch=4&patch=32&lr=0.0005&preview=5',
+    click: 'train',
+    afterMs: 60_000,
+  },
   atlas: { query: 'still&count=64&tile=64' },
 };
 
@@ -63,7 +71,8 @@ async function main(names: string[]): Promise<number> {
       });
       if (shot.click) {
         await clickGui(sample.page, shot.click);
-        await idle(sample.page);
+        if (shot.afterMs) await sample.page.waitForTimeout(shot.afterMs);
+        else await idle(sample.page);
       }
       const png = compactPng(await sample.page.screenshot({ type: 'png' }));
       const path = join(docs, `${name}.png`);

@@ -31,6 +31,7 @@ import {
   type TensorProceduralTexture,
   type TextureVae,
 } from '../../src/index.js';
+import { addInspector } from '../shared/inspector.js';
 import { SampleTracker, sampleParams } from '../shared/sampleHook.js';
 
 const url = sampleParams();
@@ -190,6 +191,7 @@ async function exportBlobs(): Promise<void> {
 }
 
 const gui = new GUI({ title: 'atlas' });
+addInspector(scene, gui);
 
 async function start(): Promise<void> {
   // Weights start on the CPU and move once to the tfjs backend on Babylon's context (no second context).

@@ -11,6 +11,7 @@ import {
 } from '@babylonjs/core';
 import GUI from 'lil-gui';
 import { TensorProceduralTexture } from '../../src/index.js';
+import { addInspector } from '../shared/inspector.js';
 import { TinyDecoder, tinyOutputSize } from './tinyDecoder.js';
 
 const params = {
@@ -71,6 +72,7 @@ function decodeNew(): void {
 }
 
 const gui = new GUI({ title: 'hello' });
+addInspector(scene, gui);
 gui.add(params, 'seed', 0, 1e6, 1).onFinishChange(() => {
   if (!params.regenerateOnce) void decode();
 });

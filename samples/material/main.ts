@@ -22,6 +22,7 @@ import {
   loadPretrainedSwatches,
   VaeMaterialPlugin,
 } from '../../src/index.js';
+import { addInspector } from '../shared/inspector.js';
 import { SampleTracker, sampleParams } from '../shared/sampleHook.js';
 
 const url = sampleParams();
@@ -99,6 +100,7 @@ function run(action: Promise<unknown>): void {
 }
 
 const gui = new GUI({ title: 'VAE material' });
+addInspector(scene, gui);
 
 async function start(): Promise<void> {
   // The model's weights start on the CPU; the first decode moves them to the tfjs backend that shares

@@ -27,6 +27,7 @@ import {
   VaeMaterialPlugin,
   type VaeProceduralTexture,
 } from '../../src/index.js';
+import { addInspector } from '../shared/inspector.js';
 import { SampleTracker, sampleParams } from '../shared/sampleHook.js';
 
 const url = sampleParams();
@@ -189,6 +190,7 @@ function run(action: Promise<unknown>): void {
 }
 
 const gui = new GUI({ title: 'regenerate' });
+addInspector(scene, gui);
 
 async function start(): Promise<void> {
   // Weights start on the CPU and move once to the tfjs backend on Babylon's context (no second context).

@@ -26,7 +26,14 @@ import {
   TextureVae,
   VaeProceduralTexture,
 } from '../../src/index.js';
-import { type TrainingProgress, trainTextureVae } from '../../src/model/train.js';
+import {
+  type TrainingProgress,
+  type TrainingResult,
+  type TrainOptions,
+  trainTextureVae,
+} from '../../src/model/train.js';
+import { type TrainingStart, WorkerTrainer } from '../../src/worker/index.js';
+import { addInspector } from '../shared/inspector.js';
 import { SampleTracker, sampleParams } from '../shared/sampleHook.js';
 
 const url = sampleParams();
@@ -47,6 +54,7 @@ const canvas = document.getElementById('scene') as HTMLCanvasElement;
 const status = document.getElementById('status') as HTMLDivElement;
 const progressBar = document.getElementById('progress') as HTMLProgressElement;
 const fileInput = document.getElementById('file') as HTMLInputElement;
+const lossCanvas = document.getElementById('loss') as HTMLCanvasElement;
 const engine = new Engine(canvas, true, { stencil: true, preserveDrawingBuffer: true });
 const scene = new Scene(engine);
 scene.clearColor = new Color4(0.08, 0.09, 0.11, 1);
@@ -99,8 +107,11 @@ const params = {
   steps: Math.round(url.number('steps', 300)),
   batchSize: Math.round(url.number('batch', 8)),
   patchSize: Math.round(url.number('patch', 64)),
-  learningRate: url.number('lr', 0.002),
+  learningRate: url.number('lr', 0.0005),
   previewEvery: Math.round(url.number('preview', 10)),
+  from: (url.get('from') === 'scratch' ? 'scratch' : 'embedded') as TrainingStart,
+  thread: url.get('thread') === 'main' ? 'main' : 'worker',
+  cpuShare: url.number('share', 0.5),
   train: () => run(train()),
   stop: () => controller?.abort(),
   applyToMesh: () => run(applyToMesh()),
@@ -113,17 +124,40 @@ const params = {
   rotate: !url.still,
 };
 
-/** The fresh model trained here: small enough that a step takes well under a second on a software GPU. */
-function freshModel(): TextureVae {
-  return TextureVae.create(
-    { encoderWidths: [16, 32, 48, 64], decoderWidths: [48, 32, 16, 12], name: 'trained' },
-    { seed: 1 },
-  );
-}
-
-let model = freshModel();
 /** The embedded model: it makes a swatch of any photo at once, before any training. */
 const embedded = loadPretrained();
+
+/**
+ * The model trained here: the embedded model's architecture, so the worker fine-tunes the embedded weights,
+ * or a fresh small one (a step well under a second) when training starts from scratch.
+ */
+async function modelFor(from: TrainingStart): Promise<TextureVae> {
+  if (from === 'scratch') {
+    return TextureVae.create(
+      { encoderWidths: [16, 32, 48, 64], decoderWidths: [48, 32, 16, 12], name: 'trained' },
+      { seed: 1 },
+    );
+  }
+  // A copy of the embedded model: the worker starts from the same weights (from 'embedded'), and so does
+  // training on the main thread.
+  const source = await embedded;
+  const copy = TextureVae.create(source.config, { seed: 1 });
+  const weights = source.getWeights();
+  copy.setWeights(weights);
+  tf.dispose(weights);
+  return copy;
+}
+
+let model: TextureVae;
+let trainer: WorkerTrainer;
+/** The losses of the current model, one per step, for the plot. */
+let losses: number[] = [];
+let previewing = false;
+/** How long the page took to show the last preview (reconstruction and mesh), in ms. */
+let previewMs = 0;
+let stepsPerSecond = 0;
+/** The last finished step, while training too (`steps` is where the next run starts). */
+let currentStep = 0;
 /** The swatch the mesh shows: of the embedded model first, of the trained model once it is applied. */
 let swatch: Swatch | null = null;
 /** Name of the photo the swatches are made of. */
@@ -142,9 +176,15 @@ function run(action: Promise<unknown>): void {
 
 /** Reads an image into pixels, the longer side at most 512 (training cuts small patches from it). */
 async function loadImage(source: string | Blob): Promise<ImageData> {
-  const bitmap = await createImageBitmap(
-    typeof source === 'string' ? await (await fetch(source)).blob() : source,
-  );
+  const blob = typeof source === 'string' ? await (await fetch(source)).blob() : source;
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(blob);
+  } catch (e) {
+    throw new Error(
+      `not an image this browser decodes (${blob.type || 'unknown type'}): ${(e as Error).message}`,
+    );
+  }
   const scale = Math.min(1, 512 / Math.max(bitmap.width, bitmap.height));
   const width = Math.max(size, Math.round(bitmap.width * scale));
   const height = Math.max(size, Math.round(bitmap.height * scale));
@@ -181,7 +221,13 @@ function rgbOf(image: ImageData): PixelImage {
 }
 
 async function useImage(source: string | Blob, label: string): Promise<void> {
-  exemplar = await loadImage(source);
+  try {
+    exemplar = await loadImage(source);
+  } catch (e) {
+    // The photo trained on so far stays.
+    status.textContent = `${label}: ${(e as Error).message}`;
+    return;
+  }
   photoName = label.replace(/\.[^.]*$/, '').slice(0, 64) || 'photo';
   showCrop(exemplar);
   await reconstruct();
@@ -233,44 +279,150 @@ function encodeExemplar(image: PixelImage): LatentGrid {
   });
 }
 
+function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '…';
+  const m = Math.floor(seconds / 60);
+  const sec = Math.round(seconds % 60);
+  return m > 0 ? `${m} min ${sec} s` : `${sec} s`;
+}
+
 function showProgress(p: TrainingProgress): void {
   progressBar.value = p.step / p.steps;
   lastLoss = p.loss;
+  stepsPerSecond = p.stepsPerSecond;
+  currentStep = p.step;
+  losses.push(p.loss);
+  drawLosses();
   status.textContent =
     `step ${p.step} / ${p.steps} · loss ${p.loss.toFixed(4)} (PSNR ${(-10 * Math.log10(p.reconstruction)).toFixed(1)} dB) · ` +
-    `${p.stepsPerSecond.toFixed(2)} steps/s · ETA ${Math.round(p.etaSeconds)} s`;
+    `${p.stepsPerSecond.toFixed(2)} steps/s · ETA ${formatSeconds(p.etaSeconds)}`;
+}
+
+/** The loss of every step on a log scale, with the lowest and highest values written at the side. */
+function drawLosses(): void {
+  const context = lossCanvas.getContext('2d') as CanvasRenderingContext2D;
+  const { width, height } = lossCanvas;
+  context.clearRect(0, 0, width, height);
+  context.fillStyle = 'rgba(0, 0, 0, 0.35)';
+  context.fillRect(0, 0, width, height);
+  const finite = losses.filter((l) => l > 0 && Number.isFinite(l));
+  if (finite.length < 2) return;
+  const low = Math.log(Math.min(...finite));
+  const high = Math.log(Math.max(...finite));
+  const span = Math.max(high - low, 1e-6);
+  const left = 44;
+  context.strokeStyle = '#7fd4ff';
+  context.lineWidth = 1.5;
+  context.beginPath();
+  losses.forEach((l, i) => {
+    const x = left + (i / (losses.length - 1)) * (width - left - 4);
+    const y = 4 + (1 - (Math.log(l) - low) / span) * (height - 8);
+    if (i === 0) context.moveTo(x, y);
+    else context.lineTo(x, y);
+  });
+  context.stroke();
+  context.fillStyle = '#ccc';
+  context.font = '10px sans-serif';
+  context.fillText(Math.exp(high).toPrecision(3), 2, 12);
+  context.fillText(Math.exp(low).toPrecision(3), 2, height - 4);
+}
+
+/** After each preview: the reconstruction, and the mesh when it shows the model being trained. */
+async function showPreview(): Promise<void> {
+  await reconstruct();
+  if (meshTexture?.model === model && swatch) {
+    await meshTexture.regenerate(swatch.sample({ width: size, seed: params.seed }));
+  }
 }
 
 async function train(): Promise<void> {
   if (controller || !exemplar) return;
   controller = new AbortController();
-  status.textContent = 'training…';
+  status.textContent = 'starting the training worker…';
   try {
-    const result = await trainTextureVae(model, exemplar, {
+    if (steps === 0 && losses.length === 0 && swatch && params.from === 'embedded') {
+      // Fine-tuning starts from the embedded weights: the mesh follows the model from its first preview.
+      await meshTextureFor(model, swatch.sample({ width: size, seed: params.seed }));
+    }
+    const options = {
       steps: steps + params.steps,
       startStep: steps,
       batchSize: params.batchSize,
       patchSize: params.patchSize,
       learningRate: params.learningRate,
       signal: controller.signal,
-      // Every step runs on the tfjs backend that shares Babylon's context; the scene renders between steps.
-      scope: (work) => runOnEngine(engine, () => work()),
-      onProgress: (p) => {
-        showProgress(p);
-        // Waiting for the preview keeps the weights still while they are read.
-        if (p.step % params.previewEvery === 0) return reconstruct();
-      },
-    });
+    };
+    const result =
+      params.thread === 'worker'
+        ? await trainer.train(exemplar, {
+            ...options,
+            previewEvery: params.previewEvery,
+            cpuShare: params.cpuShare,
+            from: steps === 0 ? params.from : 'model',
+          })
+        : { ...(await trainOnMainThread(exemplar, options)), backend: 'webgl', from: 'model' };
     steps = result.step;
-    await reconstruct();
-    // The mesh keeps its swatch: a model trained for minutes is far behind the embedded one at first.
-    if (meshTexture?.model === model) await applyToMesh();
+    // The mesh keeps its swatch's latent (no re-encode of the whole photo on the page): 'use on the mesh'
+    // makes the trained model's own swatch.
+    await showPreview();
     status.textContent =
-      `${result.aborted ? 'stopped' : 'trained'} at step ${steps} in ${result.seconds.toFixed(1)} s · ` +
-      `loss ${lastLoss.toFixed(4)} · 'use on the mesh' shows the trained model's swatch`;
+      `${result.aborted ? 'stopped' : 'trained'} at step ${steps} in ${result.seconds.toFixed(1)} s ` +
+      `(worker, ${result.backend}, from ${result.from}) · loss ${lastLoss.toFixed(4)}`;
+  } catch (e) {
+    status.textContent = `training failed: ${(e as Error).message}`;
+    throw e;
   } finally {
     controller = null;
   }
+}
+
+/**
+ * The path before workers, for comparison: every step on the tfjs backend that shares Babylon's context, the
+ * scene rendering only between steps.
+ */
+function trainOnMainThread(image: ImageData, options: TrainOptions): Promise<TrainingResult> {
+  return trainTextureVae(model, image, {
+    ...options,
+    scope: (work) => runOnEngine(engine, () => work()),
+    onProgress: (p) => {
+      showProgress(p);
+      // Waiting for the preview keeps the weights still while they are read.
+      if (p.step % params.previewEvery === 0) return showPreview();
+    },
+  });
+}
+
+/** A new model to train (from the embedded weights or from scratch); the old one is disposed. */
+async function resetModel(): Promise<void> {
+  if (controller) return;
+  const old = model;
+  await useModel(await modelFor(params.from));
+  old?.dispose();
+  await reconstruct();
+}
+
+async function useModel(next: TextureVae): Promise<void> {
+  trainer?.dispose();
+  if (meshTexture && meshTexture.model === model) await showSwatch();
+  model = next;
+  trainer = new WorkerTrainer(model);
+  trainer.onProgressObservable.add(showProgress);
+  // Each preview is tracked, so the sample is idle only once its textures show the latest weights; one that
+  // arrives while the last is still drawn is skipped (the end of training draws the final weights anyway).
+  trainer.onPreviewObservable.add(() => {
+    if (previewing) return;
+    previewing = true;
+    const started = performance.now();
+    run(
+      showPreview().finally(() => {
+        previewing = false;
+        previewMs = Math.round(performance.now() - started);
+      }),
+    );
+  });
+  steps = 0;
+  losses = [];
+  drawLosses();
 }
 
 function meshTextureFor(decoder: TextureVae, latent: LatentGrid): Promise<void> {
@@ -306,12 +458,12 @@ async function loadFromIndexedDb(): Promise<void> {
   if (controller) return;
   const loaded = await TextureVae.load(storeName);
   const old = model;
-  model = loaded;
   const showedOld = meshTexture?.model === old;
   if (showedOld) {
     meshTexture?.dispose();
     meshTexture = null;
   }
+  await useModel(loaded);
   old.dispose();
   await reconstruct();
   if (showedOld) await applyToMesh();
@@ -319,6 +471,7 @@ async function loadFromIndexedDb(): Promise<void> {
 }
 
 const gui = new GUI({ title: 'training' });
+addInspector(scene, gui);
 const data = gui.addFolder('texture');
 data
   .add(params, 'texture', Object.keys(textures))
@@ -326,6 +479,14 @@ data
   .onChange((name: string) => run(useImage(textures[name], name)));
 data.add(params, 'openImage').name('open an image… (or drop one)');
 const training = gui.addFolder('training');
+training
+  .add(params, 'from', { 'embedded model (fine-tune)': 'embedded', 'scratch (small model)': 'scratch' })
+  .name('start from')
+  .onChange(() => run(resetModel()));
+training
+  .add(params, 'thread', { 'Web Worker': 'worker', 'main thread (WebGL, for comparison)': 'main' })
+  .name('train on');
+training.add(params, 'cpuShare', 0.05, 1, 0.05).name('worker CPU share');
 training.add(params, 'steps', 1, 5000, 1).name('steps per run');
 training.add(params, 'batchSize', 1, 32, 1).name('batch size');
 training.add(params, 'patchSize', 16, 128, 8).name('patch size');
@@ -361,15 +522,18 @@ window.addEventListener('drop', (event) => {
 async function start(): Promise<void> {
   // New tensors start on the CPU; training and decodes move them to the backend on Babylon's context.
   await tf.setBackend('cpu');
+  await useModel(await modelFor(params.from));
   await useImage(textures[params.texture], params.texture);
   await scene.whenReadyAsync();
 }
 
 const ready = start();
 tracker = new SampleTracker(scene, ready, () => ({
-  step: steps,
+  step: controller ? currentStep : steps,
   loss: lastLoss,
   training: controller !== null,
+  stepsPerSecond,
+  previewMs,
 }));
 ready.catch((error: Error) => {
   status.textContent = `failed: ${error.message}`;

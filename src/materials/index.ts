@@ -1,4 +1,5 @@
 export { type CreateVaeMaterialOptions, createVaeMaterial } from './createVaeMaterial.js';
+export { exportWithVaeTextures } from './exportWithVaeTextures.js';
 export { HeightNormalTexture } from './heightNormalTexture.js';
 export {
   type LatentAnimation,
@@ -18,3 +19,4 @@ export {
 } from './vaeMaterialPlugin.js';
 export type { VaeMaterialSourceOptions } from './vaeMaterialSource.js';
 export type { VaeMaterialView } from './vaeSwapChain.js';
+export { registerVaeTextureBlock, VaeTextureBlock } from './vaeTextureBlock.js';

@@ -119,12 +119,13 @@ export interface TrainingResult {
   readonly seconds: number;
 }
 
-type ResolvedTrainOptions = Readonly<
+export type ResolvedTrainOptions = Readonly<
   Required<Omit<TrainOptions, 'signal' | 'onProgress' | 'progressObservable' | 'scope'>> &
     Pick<TrainOptions, 'signal' | 'onProgress' | 'progressObservable' | 'scope'>
 >;
 
-function resolveOptions(vae: TextureVae, options: TrainOptions): ResolvedTrainOptions {
+/** Every option checked against `vae` and every default filled in (Error naming the bad option). */
+export function resolveTrainOptions(vae: TextureVae, options: TrainOptions): ResolvedTrainOptions {
   if (options === null || typeof options !== 'object') throw new Error('training options must be an object');
   const steps = options.steps ?? 1000;
   if (!Number.isInteger(steps) || steps < 1)
@@ -226,7 +227,7 @@ export async function trainTextureVae(
   options: TrainOptions = {},
 ): Promise<TrainingResult> {
   if (vae.isDisposed) throw new Error('TextureVae has been disposed');
-  const o = resolveOptions(vae, options);
+  const o = resolveTrainOptions(vae, options);
   const images = await toExemplars(exemplars, { channels: vae.outputChannels });
   const history: TrainingRecord[] = [];
   const started = Date.now();

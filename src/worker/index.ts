@@ -1,4 +1,5 @@
 export type { DecodeWorkerReply, DecodeWorkerRequest } from './decodeProtocol.js';
+export type { TrainingStart, WorkerBackend } from './trainWorkerProtocol.js';
 export {
   acquireWorkerDecoder,
   liveDecodeWorkers,
@@ -6,3 +7,10 @@ export {
   type WorkerDecoderLease,
   type WorkerDecoderOptions,
 } from './workerDecoder.js';
+export {
+  type WorkerExemplarSource,
+  WorkerTrainer,
+  type WorkerTrainerOptions,
+  type WorkerTrainingOptions,
+  type WorkerTrainingResult,
+} from './workerTrainer.js';

@@ -14,26 +14,15 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { runOnEngine } from '../../src/gpu/glHandoff.js';
 import { toExemplars } from '../../src/model/exemplars.js';
-import type { PixelImage } from '../../src/model/pixelImage.js';
 import { TextureVae } from '../../src/model/textureVae.js';
 import { type TrainingProgress, trainTextureVae } from '../../src/model/train.js';
 import { textureExemplar } from '../../src/textures/textureExemplar.js';
 import { createOrthoScene, unlitMaterial } from '../support/orthoScene.js';
+import { stripes } from '../support/stripes.js';
 
 const size = 32;
 const colour = new Color3(0.2, 0.6, 0.8);
 const tinyConfig = { stride: 4, encoderWidths: [4, 8, 8], decoderWidths: [8, 8, 4], latentChannels: 2 };
-
-function stripes(): PixelImage {
-  const data = new Uint8Array(size * size * 3);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const v = 0.5 + 0.4 * Math.sin(((x + y) * 2 * Math.PI) / 8);
-      data.set([v * 255, v * 180, 40], (y * size + x) * 3);
-    }
-  }
-  return { data, width: size, height: size, channels: 3 };
-}
 
 describe('training inside a rendering Babylon scene', () => {
   let engine: Engine;

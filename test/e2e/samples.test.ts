@@ -91,7 +91,10 @@ describe('samples gallery', () => {
   });
 
   test('training: a few steps update the reconstruction, then the mesh; the model round-trips IndexedDB', async () => {
-    const { sample, first } = await openStill('training', 'still&size=64&steps=3&batch=2&patch=32&preview=1');
+    const { sample, first } = await openStill(
+      'training',
+      'still&size=64&steps=3&batch=2&patch=32&preview=1&from=scratch&lr=0.002',
+    );
     const { page } = sample;
     await clickGui(page, 'train');
     await idle(page);

@@ -13,8 +13,12 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
   );
 }
 
-/** Flags that give headless Chromium a clean WebGL2 context on SwiftShader, with no network chatter. */
+/**
+ * Flags that give headless Chromium a clean WebGL2 context on SwiftShader, with no network chatter, and
+ * WebGPU on SwiftShader's adapter (without --enable-unsafe-webgpu, requestAdapter() returns null here).
+ */
 export const chromiumArgs = [
+  '--enable-unsafe-webgpu',
   '--no-sandbox',
   '--use-angle=swiftshader',
   '--enable-unsafe-swiftshader',

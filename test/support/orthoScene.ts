@@ -57,3 +57,46 @@ export function unlitMaterial(
   material.emissiveColor = emissive;
   return material;
 }
+
+/** RGB bytes of the canvas columns [x0, x0 + width), all rows, row 0 at the top. */
+export function readRgb(ortho: OrthoScene, x0: number, width: number): Uint8Array {
+  const { gl, canvas } = ortho;
+  const height = canvas.height;
+  const rgba = new Uint8Array(width * height * 4);
+  gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+  gl.readPixels(x0, 0, width, height, gl.RGBA, gl.UNSIGNED_BYTE, rgba);
+  const out = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const from = ((height - 1 - y) * width + x) * 4;
+      out.set(rgba.subarray(from, from + 3), (y * width + x) * 3);
+    }
+  }
+  return out;
+}
+
+/** Waits until the scene is ready, then renders `frames` frames, yielding between them. */
+export async function renderReady(scene: Scene, frames = 4): Promise<void> {
+  await scene.whenReadyAsync();
+  for (let i = 0; i < frames; i++) {
+    scene.render();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+/** Largest absolute difference of two byte arrays of one length. */
+export function maxAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+/** Standard deviation of bytes. */
+export function stdDev(values: Uint8Array): number {
+  let sum = 0;
+  for (const v of values) sum += v;
+  const mean = sum / values.length;
+  let sq = 0;
+  for (const v of values) sq += (v - mean) ** 2;
+  return Math.sqrt(sq / values.length);
+}

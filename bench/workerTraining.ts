@@ -1,0 +1,139 @@
+/**
+ * Frame times of the training sample (a mesh with a VaeProceduralTexture of the embedded model, two textured
+ * panels) while idle, while the embedded model is fine-tuned in a Web Worker (WorkerTrainer, previews redrawing
+ * the textures), and while it is fine-tuned on the main thread on Babylon's WebGL context (the path before
+ * workers), in one headless Chromium run; and the training steps per second of both paths.
+ *
+ *   npx tsx bench/workerTraining.ts [seconds per phase, default 40]
+ */
+import type { Page } from 'playwright';
+import {
+  clickGui,
+  idle,
+  launchChromium,
+  openSample,
+  sampleState,
+  setGuiNumber,
+  startSamplesServer,
+} from '../test/support/samplesHarness.ts';
+import { machineLine, markdownTable, writeResultsSection } from './results.ts';
+
+const seconds = Number(process.argv[2] ?? 40);
+const query = 'still&size=128&steps=5000&batch=4&patch=32&lr=0.0005&preview=10';
+
+/** Starts recording the time of every animation frame in the page. */
+async function record(page: Page): Promise<void> {
+  await page.evaluate(
+    `window.__frames = []; (function frame(t) { window.__frames.push(t); requestAnimationFrame(frame); })(performance.now());`,
+  );
+}
+
+/** The frame intervals recorded since `record`, in ms; recording goes on. */
+async function intervals(page: Page): Promise<number[]> {
+  const times = (await page.evaluate('window.__frames.splice(0)')) as number[];
+  return times.slice(1).map((t, i) => t - times[i]);
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+interface Phase {
+  name: string;
+  frames: number[];
+  stepsPerSecond: number | null;
+}
+
+async function phase(page: Page, name: string, train: boolean): Promise<Phase> {
+  console.error(`${new Date().toISOString()} ${name}`);
+  if (train) {
+    await clickGui(page, 'train');
+    // Measured from the first finished step: worker start-up and the first step are not steady state.
+    await page.waitForFunction(() => Number(window.__sample?.state().step) >= 1, null, { timeout: 600_000 });
+  }
+  await intervals(page);
+  await page.waitForTimeout(seconds * 1000);
+  const frames = await intervals(page);
+  const state = await sampleState(page);
+  console.error(`${new Date().toISOString()} ${frames.length} frames, state ${JSON.stringify(state)}`);
+  if (train) {
+    await clickGui(page, 'stop');
+    await idle(page);
+  }
+  return { name, frames, stepsPerSecond: train ? Number(state.stepsPerSecond) : null };
+}
+
+async function main(): Promise<void> {
+  const server = await startSamplesServer();
+  const chromium = await launchChromium();
+  try {
+    const sample = await openSample(chromium.browser, server.url, 'training', {
+      query,
+      width: 640,
+      height: 360,
+    });
+    const { page } = sample;
+    // A busy page answers slowly: GUI clicks get minutes, not playwright's 30 s.
+    page.setDefaultTimeout(300_000);
+    await record(page);
+    const phases = [
+      await phase(page, 'idle', false),
+      await phase(page, 'training in the worker (cpuShare 0.5)', true),
+    ];
+    await setGuiNumber(page, 'worker CPU share', 1);
+    phases.push(await phase(page, 'training in the worker (cpuShare 1)', true));
+    await sample.close();
+    // A fresh page, so the main-thread run also starts from the embedded weights.
+    const main = await openSample(chromium.browser, server.url, 'training', {
+      query: `${query}&thread=main`,
+      width: 640,
+      height: 360,
+    });
+    main.page.setDefaultTimeout(300_000);
+    await record(main.page);
+    phases.push(await phase(main.page, 'training on the main thread (WebGL)', true));
+    const errors = [...sample.errors, ...main.errors];
+    await main.close();
+    if (errors.length > 0) throw new Error(`page errors: ${errors.join(' | ')}`);
+    report(phases, chromium.browser.version());
+  } finally {
+    await chromium.close();
+    await server.close();
+  }
+}
+
+function report(phases: Phase[], chromiumVersion: string): void {
+  const idleP95 = percentile(phases[0].frames, 95);
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const rows = phases.map((p) => [
+    p.name,
+    String(p.frames.length),
+    ms(percentile(p.frames, 50)),
+    ms(percentile(p.frames, 95)),
+    ms(Math.max(...p.frames)),
+    (percentile(p.frames, 95) / idleP95).toFixed(2),
+    p.stepsPerSecond === null ? '-' : p.stepsPerSecond.toFixed(3),
+  ]);
+  const [, worker, fullWorker, mainThread] = phases;
+  const markdown = [
+    '## Training in a Web Worker: frame times and steps per second',
+    '',
+    markdownTable(
+      ['training sample, 640x360', 'frames', 'median frame', 'p95 frame', 'longest', 'p95 / idle', 'steps/s'],
+      rows,
+    ),
+    '',
+    `p95 frame time while training / idle: ${(percentile(worker.frames, 95) / idleP95).toFixed(2)}`,
+    '',
+    `Steps per second, worker (WASM, cpuShare 1) / main thread (WebGL): ${((fullWorker.stepsPerSecond ?? 0) / (mainThread.stepsPerSecond ?? 1)).toFixed(2)}`,
+    '',
+    `Fine-tuning the embedded model (batch 4, 32x32 patches, previews every 10 steps redraw the reconstruction and the mesh; the worker with cpuShare 0.5, the sample's default), ${seconds} s a phase after the first step; the worker chose WASM (WebGL here is SwiftShader). ${machineLine()}, Chromium ${chromiumVersion}, 2 cores shared with other jobs: compare rows of one run only.`,
+    '',
+    `\`npx tsx bench/workerTraining.ts ${seconds}\``,
+  ].join('\n');
+  writeResultsSection('workerTraining', markdown);
+  console.log(markdown);
+}
+
+await main();
