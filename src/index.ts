@@ -27,7 +27,9 @@ export {
   type AtlasTextureResult,
   bakeAtlasTexture,
 } from './atlas/bakeAtlasTexture.js';
-// tfjs work on a Babylon engine's own WebGL2 context.
+// How textures decode on this machine (zero-copy, worker, readback), and tfjs work on a Babylon engine's own
+// WebGL2 context.
+export type { DecodePath, DecodePathChoice, DecodePathOption } from './gpu/decodePath.js';
 export { type EngineScope, engineScope } from './gpu/engineScope.js';
 // Latent grids, seeds and swatches.
 export type { LatentGrid } from './latent/latentGrid.js';

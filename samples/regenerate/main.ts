@@ -18,12 +18,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import GUI from 'lil-gui';
 import {
   createVaeMaterial,
+  type DecodePathOption,
   loadPretrained,
   loadPretrainedSwatches,
   type PretrainedSwatches,
   SeededRandom,
   type TextureVae,
   VaeMaterialPlugin,
+  type VaeProceduralTexture,
 } from '../../src/index.js';
 import { addInspector } from '../shared/inspector.js';
 import { SampleTracker, sampleParams } from '../shared/sampleHook.js';
@@ -31,6 +33,8 @@ import { SampleTracker, sampleParams } from '../shared/sampleHook.js';
 const url = sampleParams();
 const size = url.number('size', 128);
 const side = Math.max(1, Math.min(8, Math.round(url.number('grid', 5))));
+// ?decodePath=zero-copy|worker|readback overrides the machine's choice (default: auto).
+const decodePath = (url.get('decodePath') ?? 'auto') as DecodePathOption;
 
 // init
 const canvas = document.getElementById('scene') as HTMLCanvasElement;
@@ -97,6 +101,7 @@ const params = {
   morphToB: () => run(morphAll(params.swatchB)),
   lastDecodeMs: 0,
   allDecodesMs: 0,
+  decodePath: '',
   rotate: !url.still,
 };
 
@@ -124,9 +129,16 @@ function regenerate(item: Item): Promise<void> {
     : item.plugin.morphTo(swatch, { duration: 0, seed });
 }
 
+/** The decode path the objects' textures use, and why (the machine's choice unless the URL names one). */
+function pathOf(item: Item): string {
+  const choice = (item.plugin.texture as VaeProceduralTexture | null)?.decodePath;
+  return choice ? `${choice.path} (${choice.reason})` : 'none';
+}
+
 function showTimes(): void {
   const single = params.lastDecodeMs > 0 ? ` · last single decode ${params.lastDecodeMs} ms` : '';
-  status.textContent = `${items.length} objects, ${size}x${size} each${single} · all ${items.length}: ${params.allDecodesMs} ms`;
+  params.decodePath = items[0] ? pathOf(items[0]) : '';
+  status.textContent = `${items.length} objects, ${size}x${size} each${single} · all ${items.length}: ${params.allDecodesMs} ms · decode path: ${params.decodePath}`;
   for (const controller of gui.controllersRecursive()) controller.updateDisplay();
 }
 
@@ -201,6 +213,7 @@ async function start(): Promise<void> {
         seed: seedOf({ seed }),
         normalStrength: 1.5,
         name: `vae${index}`,
+        texture: { decodePath },
       });
       mesh.material = material;
       const plugin = VaeMaterialPlugin.get(material) as VaeMaterialPlugin;
@@ -242,6 +255,7 @@ async function start(): Promise<void> {
   const timing = gui.addFolder('decode time');
   timing.add(params, 'lastDecodeMs').name('one object (ms)').disable();
   timing.add(params, 'allDecodesMs').name(`all objects (ms)`).disable();
+  timing.add(params, 'decodePath').name('decode path').disable();
   gui.add(params, 'rotate');
 
   const start = performance.now();
@@ -260,6 +274,8 @@ tracker = new SampleTracker(scene, ready, () => ({
   objects: items.length,
   lastDecodeMs: params.lastDecodeMs,
   allDecodesMs: params.allDecodesMs,
+  decodePath: items[0] ? (items[0].plugin.texture as VaeProceduralTexture | null)?.decodePath.path : null,
+  decodeReason: items[0] ? (items[0].plugin.texture as VaeProceduralTexture | null)?.decodePath.reason : null,
 }));
 ready.catch((error: Error) => {
   status.textContent = `failed: ${error.message}`;

@@ -21,6 +21,14 @@ export interface ImageLayout {
   readonly packedRgb: boolean;
 }
 
+/** A decoded image on the CPU: row-major pixels (row 0 at the top), `channels` floats per pixel in [0, 1]. */
+export interface DecodedImage {
+  readonly data: Float32Array;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 3 | 4;
+}
+
 /**
  * Draws with the decoded image bound as a Babylon texture (NEAREST, CLAMP; image row 0, the top, at texture
  * row 0). The GPU work must be issued before the function returns: the texture is released right after.
@@ -43,6 +51,11 @@ export interface DecodeSource {
    * then not called) or when `decode` or `draw` throws.
    */
   present(decode: () => Tensor4D, draw: DrawImage): Promise<void>;
+  /**
+   * Uploads an image decoded elsewhere (a worker) once and calls `draw` with it, as `present` does. Throws when
+   * the source was disposed or the image's sizes do not match its data.
+   */
+  presentImage(image: DecodedImage, draw: DrawImage): void;
   /** Makes sure `owner`'s weights survive a WebGL context loss (zero-copy only; a no-op otherwise). */
   protectWeights(owner: WeightOwner): void;
   /** Registers a callback for a WebGL context restore, after the shared backend is rebuilt. Returns an unsubscribe. */
@@ -72,8 +85,8 @@ function checkImage(image: Tensor4D): void {
 }
 
 /** Whether a 3-channel image of this width can go packed: whole texels per row, and texelFetch to read them. */
-function canPackRgb(engine: AbstractEngine, image: Tensor4D): boolean {
-  return image.shape[3] === 3 && (image.shape[2] * 3) % 4 === 0 && hasTexelFetch(engine);
+function canPackRgb(engine: AbstractEngine, width: number, channels: number): boolean {
+  return channels === 3 && (width * 3) % 4 === 0 && hasTexelFetch(engine);
 }
 
 /** WebGL2 and WebGPU engines run the pass with texelFetch; WebGL1 engines get RGBA images only. */
@@ -91,10 +104,17 @@ class ZeroCopySource implements DecodeSource {
   private readonly _shared: SharedBackend;
   private _disposed = false;
   private readonly _unsubscribers: (() => void)[] = [];
+  private _uploads: ReadbackSource | null = null;
 
   constructor(engine: AbstractEngine) {
     this.engine = engine;
     this._shared = getSharedBackend(engine);
+  }
+
+  presentImage(image: DecodedImage, draw: DrawImage): void {
+    if (this._disposed) throw disposedError();
+    this._uploads ??= new ReadbackSource(this.engine);
+    this._uploads.presentImage(image, draw);
   }
 
   get isDisposed(): boolean {
@@ -108,7 +128,7 @@ class ZeroCopySource implements DecodeSource {
       try {
         checkImage(image);
         const [, height, width, channels] = image.shape;
-        const packedRgb = canPackRgb(this.engine, image);
+        const packedRgb = canPackRgb(this.engine, width, channels);
         if (channels === 3 && !packedRgb) {
           const rgba = pad(
             image,
@@ -173,6 +193,8 @@ class ZeroCopySource implements DecodeSource {
     this._disposed = true;
     for (const off of this._unsubscribers) off();
     this._unsubscribers.length = 0;
+    this._uploads?.dispose();
+    this._uploads = null;
   }
 }
 
@@ -199,21 +221,37 @@ class ReadbackSource implements DecodeSource {
     if (this._disposed) throw disposedError();
     const image = tidy(decode);
     let pixels: Float32Array;
-    let layout: ImageLayout;
     try {
       checkImage(image);
-      const [, height, width] = image.shape;
-      layout = { width, height, packedRgb: canPackRgb(this.engine, image) };
       pixels = (await image.data()) as Float32Array;
-      if (image.shape[3] === 3 && !layout.packedRgb) pixels = expandToRgba(pixels);
     } finally {
       image.dispose();
     }
+    const [, height, width, channels] = image.shape;
+    this.presentImage({ data: pixels, width, height, channels: channels as 3 | 4 }, draw);
+  }
+
+  presentImage(image: DecodedImage, draw: DrawImage): void {
     if (this._disposed) throw disposedError();
-    const upload = this._uploadTexture(
-      layout.packedRgb ? (layout.width * 3) / 4 : layout.width,
-      layout.height,
-    );
+    const { width, height, channels } = image;
+    if (
+      !Number.isInteger(width) ||
+      !Number.isInteger(height) ||
+      width < 1 ||
+      height < 1 ||
+      (channels !== 3 && channels !== 4) ||
+      !(image.data instanceof Float32Array) ||
+      image.data.length !== width * height * channels
+    ) {
+      throw new Error(
+        `a decoded image needs width * height * channels (3 or 4) floats, got ${width}x${height}x${channels} ` +
+          `and ${image.data?.length} values`,
+      );
+    }
+    const packedRgb = canPackRgb(this.engine, width, channels);
+    const layout: ImageLayout = { width, height, packedRgb };
+    const pixels = channels === 3 && !packedRgb ? expandToRgba(image.data) : image.data;
+    const upload = this._uploadTexture(packedRgb ? (width * 3) / 4 : width, height);
     if (upload.textureType === Constants.TEXTURETYPE_FLOAT) {
       upload.update(pixels);
     } else {

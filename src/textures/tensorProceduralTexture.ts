@@ -11,7 +11,15 @@ import { ThinTexture } from '@babylonjs/core/Materials/Textures/thinTexture.js';
 import type { Scene } from '@babylonjs/core/scene.js';
 import type { Tensor4D } from '@tensorflow/tfjs-core';
 import {
+  checkDecodePathOption,
+  chooseDecodePath,
+  type DecodePathChoice,
+  type DecodePathOption,
+  decodeEnvironment,
+} from '../gpu/decodePath.js';
+import {
   createDecodeSource,
+  type DecodedImage,
   type DecodeSource,
   hasTexelFetch,
   type ImageLayout,
@@ -45,6 +53,14 @@ export interface TensorProceduralTextureOptions {
    * cannot share (NullEngine, WebGPU, WebGL1), reads the image back once instead (default: true).
    */
   useSharedContext?: boolean;
+  /**
+   * Where the decoder runs: 'zero-copy' (tfjs on the engine's WebGL2 context), 'worker' (tfjs's WASM backend in
+   * a Web Worker; VaeProceduralTexture only), 'readback' (the active tfjs backend, read back once), or 'auto':
+   * zero-copy on a hardware GPU, the worker on a software rasteriser or without WebGL2, readback elsewhere. The
+   * texture's `decodePath` says which path was taken and why (default: 'auto', or 'readback' when
+   * `useSharedContext` is false).
+   */
+  decodePath?: DecodePathOption;
 }
 
 /** Fully resolved TensorProceduralTexture options. */
@@ -85,6 +101,9 @@ export function resolveTensorTextureOptions(
       options.samplingMode ??
       (generateMipMaps ? Constants.TEXTURE_TRILINEAR_SAMPLINGMODE : Constants.TEXTURE_BILINEAR_SAMPLINGMODE),
     useSharedContext: options.useSharedContext ?? true,
+    decodePath: checkDecodePathOption(
+      options.decodePath ?? (options.useSharedContext === false ? 'readback' : 'auto'),
+    ),
   });
 }
 
@@ -98,10 +117,14 @@ export function resolveTensorTextureOptions(
 export class TensorProceduralTexture extends ProceduralTexture {
   /** The class name used in error messages raised before construction finishes. */
   static readonly displayName: string = 'TensorProceduralTexture';
+  /** Whether the class decodes with a model it can send to a worker (the 'worker' decode path). */
+  static readonly decodesInWorker: boolean = false;
   /** The resolved options this texture was made with. */
   readonly options: ResolvedTensorProceduralTextureOptions;
-  /** Where decoded images come from (zero-copy or readback). */
+  /** Where decoded images come from (zero-copy or readback; worker images are uploaded through readback). */
   readonly source: DecodeSource;
+  /** The decode path this texture uses and why (see the `decodePath` option). */
+  readonly decodePath: DecodePathChoice;
   private readonly _placeholder = new ThinTexture(null);
   private _hasContent = false;
   private _isDisposed = false;
@@ -112,6 +135,18 @@ export class TensorProceduralTexture extends ProceduralTexture {
       scene,
       (new.target as typeof TensorProceduralTexture).displayName,
     );
+    // Chosen before anything is allocated, so an impossible path costs no render target.
+    const target = new.target as typeof TensorProceduralTexture;
+    if (resolved.decodePath === 'worker' && !target.decodesInWorker) {
+      throw new Error(
+        `${target.displayName} decodePath 'worker' needs a VaeProceduralTexture (a model to run in the worker)`,
+      );
+    }
+    const environment = decodeEnvironment(scene.getEngine());
+    const decodePath = chooseDecodePath(resolved.decodePath, {
+      ...environment,
+      hasWorker: environment.hasWorker && target.decodesInWorker,
+    });
     super(
       name,
       resolved.size,
@@ -141,7 +176,8 @@ export class TensorProceduralTexture extends ProceduralTexture {
     this.setTexture(handoffSamplerName, this._placeholder);
     this.setFloat('packedRgb', 0);
     this.setVector2('imageSize', { x: resolved.size, y: resolved.size });
-    this.source = createDecodeSource(scene.getEngine(), { useSharedContext: resolved.useSharedContext });
+    this.decodePath = decodePath;
+    this.source = createDecodeSource(engine, { useSharedContext: this.decodePath.path === 'zero-copy' });
   }
 
   override getClassName(): string {
@@ -171,16 +207,27 @@ export class TensorProceduralTexture extends ProceduralTexture {
     this._throwIfDisposed();
     await this._whenShaderReady();
     this._throwIfDisposed();
-    await this.source.present(decode, (texture, layout) => {
-      if (layout.width !== this.options.size || layout.height !== this.options.size) {
-        throw new Error(
-          `${this.getClassName()} '${this.name}' is ${this.options.size}x${this.options.size}, ` +
-            `got a ${layout.width}x${layout.height} image`,
-        );
-      }
-      this._drawFrom(texture, layout);
-    });
+    await this.source.present(decode, (texture, layout) => this._drawImage(texture, layout));
     this._hasContent = true;
+  }
+
+  /** Writes an image decoded elsewhere (a worker) into the texture: one upload and the same shader pass. */
+  async writeImage(image: DecodedImage): Promise<void> {
+    this._throwIfDisposed();
+    await this._whenShaderReady();
+    this._throwIfDisposed();
+    this.source.presentImage(image, (texture, layout) => this._drawImage(texture, layout));
+    this._hasContent = true;
+  }
+
+  private _drawImage(texture: ThinTexture, layout: ImageLayout): void {
+    if (layout.width !== this.options.size || layout.height !== this.options.size) {
+      throw new Error(
+        `${this.getClassName()} '${this.name}' is ${this.options.size}x${this.options.size}, ` +
+          `got a ${layout.width}x${layout.height} image`,
+      );
+    }
+    this._drawFrom(texture, layout);
   }
 
   private _drawFrom(texture: ThinTexture, layout: ImageLayout): void {

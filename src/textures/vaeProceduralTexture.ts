@@ -11,6 +11,7 @@ import {
 } from '../latent/latentGrid.js';
 import type { Swatch } from '../latent/swatch.js';
 import type { TextureVae } from '../model/textureVae.js';
+import { acquireWorkerDecoder, type WorkerDecoderLease } from '../worker/workerDecoder.js';
 import { checkedLatent, checkModelAndLook, copyLatent } from './checkedLatent.js';
 import { DecodeScheduler } from './decodeScheduler.js';
 import { TensorProceduralTexture, type TensorProceduralTextureOptions } from './tensorProceduralTexture.js';
@@ -59,6 +60,8 @@ export interface SerializedVae {
   generateMipMaps: boolean;
   samplingMode: number;
   useSharedContext: boolean;
+  /** The decodePath option (absent in scenes saved before it existed: 'auto'). */
+  decodePath?: 'auto' | 'zero-copy' | 'worker' | 'readback';
 }
 
 /** The object `serialize()` returns: Babylon's texture fields, `customType` and the VAE part. */
@@ -84,6 +87,7 @@ const customType = 'BABYLON.VaeProceduralTexture';
  */
 export class VaeProceduralTexture extends TensorProceduralTexture {
   static override readonly displayName: string = 'VaeProceduralTexture';
+  static override readonly decodesInWorker: boolean = true;
   /** The model that draws this texture (not owned). */
   readonly model: TextureVae;
   /** The swatch the first latent was sampled from, or null for a texture made from a latent. */
@@ -95,6 +99,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
   private _latent: LatentGrid;
   private _scheduler: DecodeScheduler | null = null;
   private readonly _stopRestore: () => void;
+  private readonly _worker: WorkerDecoderLease | null;
 
   constructor(name: string, scene: Scene, options: VaeProceduralTextureOptions) {
     const size = options?.size ?? 256;
@@ -113,6 +118,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     this.swatch = swatch;
     this.modelId = options.modelId ?? model.config.name;
     this._latent = latent;
+    this._worker = this.decodePath.path === 'worker' ? acquireWorkerDecoder(model) : null;
     this.source.protectWeights(model);
     this._stopRestore = this.source.onRestored(() => this._regenerateQuietly(this._latent));
     this._regenerateQuietly(latent);
@@ -206,6 +212,12 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
    * scene's per-frame decode budget among its VAE textures (visible ones first).
    */
   private _request(latent: LatentGrid): Promise<void> {
+    if (this._worker) {
+      // A worker decode costs the render loop only its upload and one pass, so it takes no share of the scene's
+      // frame budget: the texture's own scheduler only keeps its latest request and one decode in flight.
+      this._scheduler ??= new DecodeScheduler();
+      return this._scheduler.request(this, () => this._decodeInWorker(latent));
+    }
     const scene = this.getScene();
     const run = () => this._decode(latent);
     if (!scene) return run();
@@ -234,6 +246,19 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     }
   }
 
+  private async _decodeInWorker(latent: LatentGrid): Promise<void> {
+    this._throwIfDisposed();
+    this._throwIfModelDisposed();
+    try {
+      const image = await (this._worker as WorkerDecoderLease).decoder.decode(latent);
+      this._throwIfDisposed();
+      await this.writeImage(image);
+    } catch (error) {
+      if (this.isDisposed) throw this._disposedError();
+      throw error;
+    }
+  }
+
   private _throwIfModelDisposed(): void {
     if (this.model.isDisposed) {
       throw new Error(`the TextureVae of VaeProceduralTexture '${this.name}' has been disposed`);
@@ -256,6 +281,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
       generateMipMaps: this.options.generateMipMaps,
       samplingMode: this.options.samplingMode,
       useSharedContext: this.options.useSharedContext,
+      decodePath: this.options.decodePath,
     };
     serialized.vae = vae;
     return serialized;
@@ -292,6 +318,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
       generateMipMaps: vae.generateMipMaps,
       samplingMode: vae.samplingMode,
       useSharedContext: vae.useSharedContext,
+      decodePath: vae.decodePath,
     });
     return SerializationHelper.Parse(() => texture, parsed, scene, rootUrl);
   }
@@ -307,6 +334,9 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
       new Error(`VaeProceduralTexture '${this.name}' was disposed before the regeneration ran`),
     );
     this._stopRestore();
+    // The worker path's scheduler is the texture's own; the scene's stays with the scene.
+    if (this._worker) this._scheduler?.dispose();
+    this._worker?.release();
     this.onGenerationErrorObservable.clear();
     super.dispose();
   }

@@ -1,4 +1,12 @@
+export type { DecodeWorkerReply, DecodeWorkerRequest } from './decodeProtocol.js';
 export type { TrainingStart, WorkerBackend } from './trainWorkerProtocol.js';
+export {
+  acquireWorkerDecoder,
+  liveDecodeWorkers,
+  WorkerDecoder,
+  type WorkerDecoderLease,
+  type WorkerDecoderOptions,
+} from './workerDecoder.js';
 export {
   type WorkerExemplarSource,
   WorkerTrainer,

@@ -22,31 +22,11 @@ import {
   VaeProceduralTexture,
 } from '../../src/textures/vaeProceduralTexture.js';
 import { createOrthoScene, unlitMaterial } from '../support/orthoScene.js';
+import { maxError, texturePixels } from '../support/texturePixels.js';
 
 const size = 32;
 const tiny = { latentChannels: 4, stride: 4, encoderWidths: [8, 8, 8], decoderWidths: [8, 8, 8] };
 const plainColour = new Color3(0.3, 0.5, 0.7);
-
-/** RGBA bytes of a texture's render target, flipped so row 0 is the image top. */
-async function texturePixels(texture: VaeProceduralTexture): Promise<Uint8Array> {
-  const raw = new Uint8Array(((await texture.readPixels()) as Uint8Array).buffer.slice(0));
-  const out = new Uint8Array(raw.length);
-  for (let y = 0; y < size; y++)
-    out.set(raw.subarray((size - 1 - y) * size * 4, (size - y) * size * 4), y * size * 4);
-  return out;
-}
-
-function maxError(rgba: Uint8Array, image: PixelImage): number {
-  let worst = 0;
-  for (let p = 0; p < size * size; p++) {
-    for (let c = 0; c < 3; c++) {
-      const a = rgba[p * 4 + c] as number;
-      const b = image.data[p * image.channels + c] as number;
-      worst = Math.max(worst, Math.abs(a - b) / 255);
-    }
-  }
-  return worst;
-}
 
 function rgbaAsImage(rgba: Uint8Array): PixelImage {
   return { data: rgba, width: size, height: size, channels: 4 };
@@ -63,6 +43,8 @@ function nextGenerated(texture: VaeProceduralTexture): Promise<void> {
   return new Promise((resolve) => texture.onGeneratedObservable.addOnce(() => resolve()));
 }
 
+// On this software rasteriser 'auto' decodes in a worker (test/browser/workerDecode.test.ts): these tests are
+// about the shared WebGL backend, so they ask for the zero-copy path by name.
 describe('VaeProceduralTexture in Chromium', () => {
   let engine: Engine;
   let scene: Scene;
@@ -88,7 +70,12 @@ describe('VaeProceduralTexture in Chromium', () => {
 
   test('zero-copy and readback paths give the model decode, within 2/255', async () => {
     const latent = model.sample({ width: size, height: size, seed: 9 });
-    const zeroCopy = new VaeProceduralTexture('zero', scene, { model, size, latent });
+    const zeroCopy = new VaeProceduralTexture('zero', scene, {
+      decodePath: 'zero-copy',
+      model,
+      size,
+      latent,
+    });
     const readback = new VaeProceduralTexture('back', scene, {
       model,
       size,
@@ -114,12 +101,14 @@ describe('VaeProceduralTexture in Chromium', () => {
       n.startsWith('babylon-webgl-'),
     ).length;
     const left = new VaeProceduralTexture('left', scene, {
+      decodePath: 'zero-copy',
       model,
       size,
       latent: model.sample({ width: size, height: size, seed: 1 }),
       generateMipMaps: false,
     });
     const middle = new VaeProceduralTexture('middle', scene, {
+      decodePath: 'zero-copy',
       model: other,
       size,
       latent: other.sample({ width: size, height: size, seed: 2 }),
@@ -167,6 +156,7 @@ describe('VaeProceduralTexture in Chromium', () => {
 
   test('N regenerations: tensors, GPU bytes and engine textures end where they began', async () => {
     const texture = new VaeProceduralTexture('leak', scene, {
+      decodePath: 'zero-copy',
       model,
       size,
       latent: model.sample({ width: size, height: size }),
@@ -187,6 +177,7 @@ describe('VaeProceduralTexture in Chromium', () => {
 
   test('a lost and restored WebGL context gives back the same content', async () => {
     const texture = new VaeProceduralTexture('lost', scene, {
+      decodePath: 'zero-copy',
       model,
       size,
       latent: model.sample({ width: size, height: size, seed: 21 }),
@@ -209,6 +200,7 @@ describe('VaeProceduralTexture in Chromium', () => {
     expect(maxError(after, await twin.decode(texture.latent))).toBeLessThanOrEqual(2 / 255);
     // The shared backend (and the model weights on it) work again for new textures.
     const fresh = new VaeProceduralTexture('fresh', scene, {
+      decodePath: 'zero-copy',
       model,
       size,
       latent: model.sample({ width: size, height: size, seed: 22 }),
@@ -226,6 +218,7 @@ describe('VaeProceduralTexture in Chromium', () => {
     registerVaeModel('tiny-a', model);
     const source = createOrthoScene(3 * size, size);
     const texture = new VaeProceduralTexture('saved', source.scene, {
+      decodePath: 'zero-copy',
       model,
       size,
       latent: latentOf(model, (i) => Math.cos(i / 5)),

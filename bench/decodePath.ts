@@ -1,0 +1,183 @@
+/**
+ * The regenerate sample (25 objects, 128 px each) in one headless Chromium run (WebGL2 on SwiftShader here):
+ * "regenerate once" timed on the decode path the machine chooses against the forced WebGL path
+ * (`?decodePath=zero-copy`), and the frame times while regenerating against idle (requestAnimationFrame
+ * intervals: a frame the decode blocks shows up as a long interval).
+ *
+ *   npx tsx bench/decodePath.ts [--runs 3] [--from-log FILE]
+ */
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright';
+import {
+  clickGui,
+  idle,
+  launchChromium,
+  openSample,
+  sampleState,
+  startSamplesServer,
+} from '../scripts/samplesHarness.ts';
+import { machineLine, markdownTable, writeResultsSection } from './results.ts';
+
+const runsFlag = process.argv.indexOf('--runs');
+const runs = runsFlag >= 0 ? Number(process.argv[runsFlag + 1]) : 3;
+const idleMs = 3000;
+
+interface PathResult {
+  query: string;
+  path: string;
+  reason: string;
+  regenerateMs: number[];
+  /** Click to two frames drawn after the last texture resolved: includes GPU work the promises do not wait for. */
+  wallMs: number[];
+  idleP95: number;
+  busyP95: number;
+  busyMax: number;
+  frames: number;
+}
+
+/** requestAnimationFrame intervals (ms) recorded while `during` runs. */
+async function frameIntervals(page: Page, during: () => Promise<void>): Promise<number[]> {
+  // A string, not a function: tsx would wrap the inner function in a helper the page does not have.
+  await page.evaluate(`(() => {
+    window.__frames = [];
+    window.__recording = true;
+    let last = 0;
+    const tick = (now) => {
+      if (!window.__recording) return;
+      window.__frames.push(now - last);
+      last = now;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame((now) => {
+      last = now;
+      requestAnimationFrame(tick);
+    });
+  })()`);
+  await during();
+  return page.evaluate('window.__recording = false, window.__frames') as Promise<number[]>;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+}
+
+function median(values: number[]): number {
+  return percentile(values, 0.5);
+}
+
+async function main(): Promise<void> {
+  const [server, chromium] = await Promise.all([startSamplesServer(), launchChromium()]);
+  const results: PathResult[] = [];
+  try {
+    for (const query of ['', 'decodePath=zero-copy']) {
+      const sample = await openSample(chromium.browser, server.url, 'regenerate', {
+        query: `still&${query}`,
+        timeoutMs: 600_000,
+      });
+      const { page } = sample;
+      const state = await sampleState(page);
+      // At least `idleMs` and 10 frames: on a loaded machine one idle frame can take seconds.
+      const idleFrames = await frameIntervals(page, async () => {
+        await new Promise((r) => setTimeout(r, idleMs));
+        await page.waitForFunction('window.__frames.length >= 10', undefined, { timeout: 600_000 });
+      });
+      const regenerateMs: number[] = [];
+      const wallMs: number[] = [];
+      let busyFrames: number[] = [];
+      for (let run = 0; run < runs; run++) {
+        const frames = await frameIntervals(page, async () => {
+          const start = performance.now();
+          await clickGui(page, 'regenerate once');
+          await idle(page);
+          wallMs.push(performance.now() - start);
+        });
+        regenerateMs.push((await sampleState(page)).allDecodesMs as number);
+        busyFrames = busyFrames.concat(frames);
+      }
+      if (sample.errors.length > 0) throw new Error(`page errors: ${sample.errors.join(' | ')}`);
+      results.push({
+        query: query || '(none: auto)',
+        path: String(state.decodePath),
+        reason: String(state.decodeReason),
+        regenerateMs,
+        wallMs,
+        idleP95: percentile(idleFrames, 0.95),
+        busyP95: percentile(busyFrames, 0.95),
+        busyMax: Math.max(...busyFrames),
+        frames: busyFrames.length,
+      });
+      console.log(JSON.stringify(results.at(-1)));
+      await sample.close();
+    }
+  } finally {
+    await chromium.close();
+    await server.close();
+  }
+  report(results);
+}
+
+/** Writes the bench/RESULTS.md section from the two paths' results (the chosen path first). */
+function report(results: PathResult[]): void {
+  const [auto, webgl] = results as [PathResult, PathResult];
+  const speedUp = median(webgl.wallMs) / median(auto.wallMs);
+  const ratio = auto.busyP95 / auto.idleP95;
+  const met = (ok: boolean) => (ok ? 'met' : 'not met');
+  const markdown = [
+    '## Decode path: the regenerate sample (25 objects, 128 px), chosen path vs forced WebGL',
+    '',
+    `Command: \`npx tsx bench/decodePath.ts --runs ${runs}\` (one headless Chromium run, WebGL2 on SwiftShader;`,
+    `"regenerate once" clicked ${runs} time(s) per path, median; "click to drawn" ends two frames after the last`,
+    "texture resolved, so it includes GPU work the sample's own timer does not wait for; frame times are",
+    `requestAnimationFrame intervals, idle over ${idleMs / 1000} s and at least 10 frames).`,
+    '',
+    markdownTable(
+      [
+        'URL query',
+        'decode path (reason)',
+        'click to drawn, median (runs)',
+        "sample's 'all objects' time",
+        'p95 frame idle',
+        'p95 frame regenerating',
+        'longest frame',
+      ],
+      results.map((r) => [
+        r.query,
+        `${r.path} (${r.reason})`,
+        `${median(r.wallMs).toFixed(0)} ms (${r.wallMs.map((ms) => ms.toFixed(0)).join(', ')})`,
+        `${median(r.regenerateMs).toFixed(0)} ms`,
+        `${r.idleP95.toFixed(1)} ms`,
+        `${r.busyP95.toFixed(1)} ms`,
+        `${r.busyMax.toFixed(0)} ms`,
+      ]),
+    ),
+    '',
+    `chosen path vs forced WebGL, regenerating 25 objects (click to drawn): ${speedUp.toFixed(2)}x (target >= 10x: ${met(speedUp >= 10)})`,
+    '',
+    `p95 frame time while regenerating / idle: ${ratio.toFixed(2)}`,
+    '',
+    `(target <= 1.5: ${met(ratio <= 1.5)}; on the forced WebGL path the whole regeneration was ${(webgl.busyMax / 1000).toFixed(0)} s without a frame)`,
+    '',
+    machineLine(),
+  ].join('\n');
+  writeResultsSection('decodePath', markdown);
+  console.log(markdown);
+}
+
+// --from-log FILE: write the section again from the JSON lines a run printed.
+const fromLog = process.argv.indexOf('--from-log');
+const run =
+  fromLog >= 0
+    ? async () =>
+        report(
+          readFileSync(process.argv[fromLog + 1] as string, 'utf8')
+            .split('\n')
+            .filter((line) => line.startsWith('{"query"'))
+            .map((line) => JSON.parse(line) as PathResult),
+        )
+    : main;
+
+run().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,121 @@
+import '@tensorflow/tfjs-backend-cpu';
+import type { Engine, Scene } from '@babylonjs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { LatentGrid } from '../../src/latent/latentGrid.js';
+import { TextureVae } from '../../src/model/textureVae.js';
+import { VaeProceduralTexture } from '../../src/textures/vaeProceduralTexture.js';
+import { liveDecodeWorkers, WorkerDecoder } from '../../src/worker/workerDecoder.js';
+import { createOrthoScene } from '../support/orthoScene.js';
+import { maxError, texturePixels } from '../support/texturePixels.js';
+
+const size = 32;
+const tiny = { latentChannels: 4, stride: 4, encoderWidths: [8, 8, 8], decoderWidths: [8, 8, 8] };
+
+describe('decoding in a Web Worker on the WASM backend (Chromium, SwiftShader)', () => {
+  let engine: Engine;
+  let scene: Scene;
+  let model: TextureVae;
+
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    ({ engine, scene } = createOrthoScene(size, size));
+    model = TextureVae.create({ ...tiny, name: 'tiny-worker' }, { seed: 11 });
+  });
+
+  afterAll(() => {
+    engine.dispose();
+    model.dispose();
+  });
+
+  test("'auto' picks the worker on this software rasteriser, draws the model's decode and leaves no worker", async () => {
+    const tensors = tf.memory().numTensors;
+    const workers = liveDecodeWorkers();
+    const latent = model.sample({ width: size, height: size, seed: 3 });
+    const texture = new VaeProceduralTexture('auto', scene, { model, size, latent });
+    expect(texture.decodePath.path).toBe('worker');
+    expect(texture.decodePath.reason).toMatch(/^software rasteriser \(.*SwiftShader.*\)/);
+    expect(texture.decodePath.renderer).toMatch(/SwiftShader/);
+    expect(texture.source.kind).toBe('readback');
+    expect(liveDecodeWorkers()).toBe(workers + 1);
+    await texture.whenReadyAsync();
+    const reference = await model.decode(latent);
+    expect(maxError(await texturePixels(texture), reference)).toBeLessThanOrEqual(2 / 255);
+
+    // A new latent, and new weights: the worker gets the weights again before decoding.
+    const next = model.sample({ width: size, height: size, seed: 4 });
+    await texture.regenerate(next);
+    expect(maxError(await texturePixels(texture), await model.decode(next))).toBeLessThanOrEqual(2 / 255);
+    const fresh = TextureVae.create({ ...tiny, name: 'tiny-worker' }, { seed: 12 });
+    const weights = fresh.getWeights();
+    model.setWeights(weights);
+    for (const w of weights) w.dispose();
+    fresh.dispose();
+    await texture.regenerate();
+    expect(maxError(await texturePixels(texture), await model.decode(next))).toBeLessThanOrEqual(2 / 255);
+
+    texture.dispose();
+    expect(liveDecodeWorkers()).toBe(workers);
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  test("textures of one model share one worker; 'zero-copy' overrides the machine's choice", async () => {
+    const workers = liveDecodeWorkers();
+    const latent = (seed: number) => model.sample({ width: size, height: size, seed });
+    const a = new VaeProceduralTexture('a', scene, { model, size, latent: latent(1) });
+    const b = new VaeProceduralTexture('b', scene, { model, size, latent: latent(2) });
+    const gpu = new VaeProceduralTexture('gpu', scene, {
+      model,
+      size,
+      latent: latent(1),
+      decodePath: 'zero-copy',
+    });
+    expect(liveDecodeWorkers()).toBe(workers + 1);
+    expect(gpu.decodePath).toMatchObject({ path: 'zero-copy', reason: 'asked for by the decodePath option' });
+    expect(gpu.source.kind).toBe('zero-copy');
+    await Promise.all([a.whenReadyAsync(), b.whenReadyAsync(), gpu.whenReadyAsync()]);
+    const fromWorker = await texturePixels(a);
+    const fromGpu = await texturePixels(gpu);
+    expect(
+      maxError(fromWorker, { data: fromGpu, width: size, height: size, channels: 4 }),
+    ).toBeLessThanOrEqual(2 / 255);
+    a.dispose();
+    expect(liveDecodeWorkers()).toBe(workers + 1);
+    b.dispose();
+    gpu.dispose();
+    expect(liveDecodeWorkers()).toBe(workers);
+  });
+
+  test("a worker error rejects with the worker's message; dispose rejects waiting decodes", async () => {
+    const decoder = new WorkerDecoder(model);
+    const wrong: LatentGrid = { data: new Float32Array(8 * 8 * 3), height: 8, width: 8, channels: 3 };
+    let mainThread = '';
+    try {
+      tf.tidy(() => model.decodeTensors(tf.tensor4d(wrong.data, [1, 8, 8, 3])));
+    } catch (error) {
+      mainThread = (error as Error).message;
+    }
+    expect(mainThread).not.toBe('');
+    await expect(decoder.decode(wrong)).rejects.toThrow(mainThread);
+    const image = await decoder.decode(model.sample({ width: size, height: size, seed: 5 }));
+    expect([image.width, image.height, image.channels, image.data.length]).toEqual([
+      size,
+      size,
+      3,
+      size * size * 3,
+    ]);
+    const waiting = decoder.decode(model.sample({ width: size, height: size, seed: 6 }));
+    decoder.dispose();
+    await expect(waiting).rejects.toThrow('WorkerDecoder has been disposed');
+    await expect(decoder.decode(wrong)).rejects.toThrow('WorkerDecoder has been disposed');
+  });
+
+  test('a worker that fails to load rejects naming its URL', async () => {
+    const url = new URL('/no/such/decodeWorker.js', location.href);
+    const decoder = new WorkerDecoder(model, { workerUrl: url });
+    await expect(decoder.decode(model.sample({ width: size, height: size, seed: 1 }))).rejects.toThrow(
+      `the decode worker failed to load from ${url.href}`,
+    );
+    decoder.dispose();
+  });
+});
