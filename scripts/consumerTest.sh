@@ -128,7 +128,7 @@ async function start(canvas: HTMLCanvasElement): Promise<void> {
   const model: TextureVae = await TextureVae.load(modelUrl);
   const material = createVaeMaterial(scene, { model, swatch: 'bricks', swatches: await loadPretrainedSwatches() });
   sphere.material = material;
-  await VaeMaterialPlugin.get(material)?.whenReady;
+  await VaeMaterialPlugin.get(material)?.whenReadyAsync();
   const manifest: AtlasManifest = atlas.manifest;
   console.log(`${manifest.tiles.length} atlas tiles on ${atlas.urls.length} page(s)`);
   (await loadPretrained()).dispose();
