@@ -15,7 +15,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 
-import { cellGridRatio, psnr, SwdReference } from '../src/eval/index.js';
+import { cellGridRatio, cropImage, psnr, SwdReference } from '../src/eval/index.js';
 import type { PixelImage } from '../src/model/pixelImage.js';
 import { loadPretrained } from '../src/model/pretrained/pretrained.js';
 import { TextureVae } from '../src/model/textureVae.js';
@@ -43,27 +43,11 @@ const CROP = 128;
 await useWasmBackend();
 const photo = await readExemplarFile(values.image);
 
-function columns(source: PixelImage, from: number, to: number): PixelImage {
-  const width = to - from;
-  const data = new Uint8Array(width * source.height * 3);
-  for (let y = 0; y < source.height; y++) {
-    data.set(source.data.subarray((y * source.width + from) * 3, (y * source.width + to) * 3), y * width * 3);
-  }
-  return { data, width, height: source.height, channels: 3 };
-}
-
 const split = photo.width - CROP;
-const trainPart = columns(photo, 0, split);
-const heldOut = columns(photo, split, photo.width);
+const trainPart = cropImage(photo, 0, 0, split, photo.height);
+const heldOut = cropImage(photo, split, 0, CROP, photo.height);
 const crops: PixelImage[] = [];
-for (let y = 0; y + CROP <= heldOut.height; y += CROP) {
-  crops.push({
-    data: heldOut.data.slice(y * CROP * 3, (y + CROP) * CROP * 3),
-    width: CROP,
-    height: CROP,
-    channels: 3,
-  });
-}
+for (let y = 0; y + CROP <= heldOut.height; y += CROP) crops.push(cropImage(heldOut, 0, y, CROP, CROP));
 const reference = SwdReference.fromExemplar(heldOut, {
   patches: 4096,
   directions: 128,

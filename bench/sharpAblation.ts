@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { type FloatImage, psnr, SwdReference, toFloatRgb } from '../src/eval/index.js';
+import { cellGridRatio, cropImage, psnr, SwdReference } from '../src/eval/index.js';
 import type { PixelLoss } from '../src/model/loss.js';
 import type { PixelImage } from '../src/model/pixelImage.js';
 import { loadPretrained } from '../src/model/pretrained/pretrained.js';
@@ -114,65 +114,12 @@ const files = readdirSync(texturesDir)
   .sort();
 const CROP = 128;
 
-function columns(source: PixelImage, from: number, to: number): PixelImage {
-  const width = to - from;
-  const data = new Uint8Array(width * source.height * 3);
-  for (let y = 0; y < source.height; y++) {
-    data.set(source.data.subarray((y * source.width + from) * 3, (y * source.width + to) * 3), y * width * 3);
-  }
-  return { data, width, height: source.height, channels: 3 };
-}
-
-function rows(source: PixelImage, from: number, to: number): PixelImage {
-  return {
-    data: source.data.slice(from * source.width * 3, to * source.width * 3),
-    width: source.width,
-    height: to - from,
-    channels: 3,
-  };
-}
-
-/** Mean neighbour difference (RGB) across latent-cell boundaries divided by the mean elsewhere. */
-function cellGridRatio(image: FloatImage, stride: number): number {
-  const { data, width, height } = image;
-  let across = 0;
-  let nAcross = 0;
-  let inside = 0;
-  let nInside = 0;
-  const add = (d: number, boundary: boolean) => {
-    if (boundary) {
-      across += d;
-      nAcross++;
-    } else {
-      inside += d;
-      nInside++;
-    }
-  };
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 3;
-      if (x + 1 < width) {
-        const j = i + 3;
-        add(
-          Math.abs(data[i] - data[j]) +
-            Math.abs(data[i + 1] - data[j + 1]) +
-            Math.abs(data[i + 2] - data[j + 2]),
-          x % stride === stride - 1,
-        );
-      }
-      if (y + 1 < height) {
-        const j = i + width * 3;
-        add(
-          Math.abs(data[i] - data[j]) +
-            Math.abs(data[i + 1] - data[j + 1]) +
-            Math.abs(data[i + 2] - data[j + 2]),
-          y % stride === stride - 1,
-        );
-      }
-    }
-  }
-  return across / nAcross / (inside / nInside);
-}
+/** Columns `from` .. `to` of `source`. */
+const columns = (source: PixelImage, from: number, to: number) =>
+  cropImage(source, from, 0, to - from, source.height);
+/** Rows `from` .. `to` of `source`. */
+const rows = (source: PixelImage, from: number, to: number) =>
+  cropImage(source, 0, from, source.width, to - from);
 
 const t0 = Date.now();
 await useWasmBackend();
@@ -280,7 +227,7 @@ for (const run of evaluated) {
       const decoded = await run.vae.decode(await run.vae.encode(crop));
       psnrs.push(psnr(decoded, crop));
       swds.push(references[index].normalised(decoded));
-      grids.push(cellGridRatio(toFloatRgb(decoded), run.vae.stride));
+      grids.push(cellGridRatio(decoded, run.vae.stride));
     }
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
