@@ -94,6 +94,8 @@ export {
   trainTextureVae,
 } from './model/train.js';
 export {
+  type DecodeTile,
+  type DecodeTileSizeOption,
   registerVaeModel,
   registerVaeProceduralTexture,
   registerVaeSwatches,

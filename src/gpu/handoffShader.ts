@@ -8,8 +8,15 @@ export const handoffLinearDefine = 'VAE_LINEAR_OUTPUT';
 export const handoffTexelFetchDefine = 'VAE_TEXEL_FETCH';
 
 /**
+ * Define that keeps image rows in texture-row order (no flip): the pass then writes a tile of a decoded image
+ * into a tile buffer, which has the same layout as a decoded image (see tileBuffer.ts).
+ */
+export const handoffImageRowsDefine = 'VAE_IMAGE_ROWS';
+
+/**
  * The one shader pass between a decoded image and the Babylon-owned render target (GLSL; Babylon converts it
- * for WebGPU). Output and input have the same size, so each output texel reads exactly one image pixel.
+ * for WebGPU). Output (the viewport) and input have the same size, so each output texel reads exactly one image pixel;
+ * `imageOrigin` is the viewport's corner in the target, in pixels ((0, 0) for a whole texture).
  *
  * Two input layouts, chosen per draw by `packedRgb`:
  * - RGBA: texel (x, y) is pixel (x, y), sampled NEAREST.
@@ -26,12 +33,16 @@ varying vec2 vUV;
 uniform sampler2D ${handoffSamplerName};
 uniform float packedRgb;
 uniform vec2 imageSize;
+uniform vec2 imageOrigin;
 
 vec4 readImage() {
 #ifdef ${handoffTexelFetchDefine}
   if (packedRgb > 0.5) {
-    int x = int(gl_FragCoord.x);
-    int y = int(imageSize.y) - 1 - int(gl_FragCoord.y);
+    int x = int(gl_FragCoord.x - imageOrigin.x);
+    int y = int(gl_FragCoord.y - imageOrigin.y);
+#ifndef ${handoffImageRowsDefine}
+    y = int(imageSize.y) - 1 - y;
+#endif
     int start = x * 3;
     int t = start / 4;
     int c = start - t * 4;
@@ -43,7 +54,11 @@ vec4 readImage() {
     return vec4(a.a, b.rg, 1.0);
   }
 #endif
+#ifdef ${handoffImageRowsDefine}
+  return texture2D(${handoffSamplerName}, vUV);
+#else
   return texture2D(${handoffSamplerName}, vec2(vUV.x, 1.0 - vUV.y));
+#endif
 }
 
 void main(void) {

@@ -53,7 +53,7 @@ export interface TiledPass {
 }
 
 /** `n` cells in `count` near-equal consecutive spans (the longer ones first). */
-function splitAxis(n: number, count: number): CellSpan[] {
+export function splitAxis(n: number, count: number): CellSpan[] {
   const base = Math.floor(n / count);
   const longer = n % count;
   const spans: CellSpan[] = [];
@@ -73,7 +73,13 @@ function splitAxis(n: number, count: number): CellSpan[] {
  * grid's border otherwise, where the window's own zero padding is that of one pass (padding the input with
  * zeros would not do: after the first convolution's bias and activation the padded cells are not zero).
  */
-function windowSpan(span: CellSpan, n: number, pieces: number, halo: number, tileable: boolean): CellSpan {
+export function windowSpan(
+  span: CellSpan,
+  n: number,
+  pieces: number,
+  halo: number,
+  tileable: boolean,
+): CellSpan {
   if (pieces === 1) return { start: 0, size: n };
   if (tileable) return { start: span.start - halo, size: span.size + 2 * halo };
   const start = Math.max(0, span.start - halo);

@@ -9,8 +9,16 @@ export interface DecodeSchedulerOptions {
   idleFrameMs?: number;
 }
 
+/**
+ * One step of a decode. Resolving with nothing means the content is in place; resolving with another step asks for
+ * one more turn (a tiled decode's next tile), taken like a new request of the same key: at a later frame, behind
+ * the requests waiting then.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: a one-step decode is any `() => Promise<void>`.
+export type DecodeStep = () => Promise<DecodeStep | undefined | void>;
+
 interface PendingJob {
-  run: () => Promise<void>;
+  run: DecodeStep;
   priority: () => number;
   order: number;
   waiters: { resolve: () => void; reject: (e: unknown) => void }[];
@@ -19,6 +27,8 @@ interface PendingJob {
 interface KeyState {
   pending: PendingJob | null;
   running: boolean;
+  /** Set by `cancel` while a step runs: its later steps are dropped and its promises reject with this. */
+  cancelled: Error | null;
 }
 
 /**
@@ -30,6 +40,10 @@ interface KeyState {
  * whose request was superseded still learns when the texture caught up, and a burst of requests costs
  * one decode per key, not one per request. Requests start in a microtask, never inside the caller's stack
  * (for example in the middle of a Babylon frame), so requests made in one stack coalesce before any starts.
+ *
+ * A decode may take several steps (a texture decoded in tiles, one per step): each step counts as one decode of
+ * the frame budget, so steps of one request spread over frames. A newer request of the key supersedes a request
+ * between its steps: the older one's remaining steps are dropped and its promises resolve with the newer content.
  */
 export class DecodeScheduler {
   private readonly _keys = new Map<object, KeyState>();
@@ -40,6 +54,8 @@ export class DecodeScheduler {
   private _idleTimer: ReturnType<typeof setTimeout> | null = null;
   private _disposed = false;
   private _runQueued = false;
+  /** The last turn came from the idle timer, not a frame: the scene is not rendering. */
+  private _idle = false;
   /** How long waiting requests wait for a frame before the scheduler starts them itself (default: 50 ms). */
   readonly idleFrameMs: number;
   readonly maxDecodesPerFrame: number;
@@ -69,11 +85,11 @@ export class DecodeScheduler {
    * Queues `run` for `key`, replacing the key's waiting request. `priority` is read at each frame;
    * larger goes first (default: 0).
    */
-  request(key: object, run: () => Promise<void>, priority: () => number = () => 0): Promise<void> {
+  request(key: object, run: DecodeStep, priority: () => number = () => 0): Promise<void> {
     if (this._disposed) return Promise.reject(new Error('DecodeScheduler has been disposed'));
     let state = this._keys.get(key);
     if (!state) {
-      state = { pending: null, running: false };
+      state = { pending: null, running: false, cancelled: null };
       this._keys.set(key, state);
     }
     const waiters = state.pending?.waiters ?? [];
@@ -92,6 +108,11 @@ export class DecodeScheduler {
 
   /** Starts a new frame: resets the per-frame budget and starts what it allows. */
   tick(): number {
+    this._idle = false;
+    return this._turn();
+  }
+
+  private _turn(): number {
     this._frame++;
     this._startedThisFrame = 0;
     return this.runFrame();
@@ -100,17 +121,29 @@ export class DecodeScheduler {
   private _armIdleTimer(): void {
     if (this._idleTimer !== null || this._disposed || this.pendingCount === 0) return;
     const frame = this._frame;
-    this._idleTimer = setTimeout(() => {
-      this._idleTimer = null;
-      if (this._frame === frame) this.tick();
-      this._armIdleTimer();
-    }, this.idleFrameMs);
+    // Without frames, steps after the first wait only for the event loop, not a whole idleFrameMs each.
+    this._idleTimer = setTimeout(
+      () => {
+        this._idleTimer = null;
+        if (this._frame === frame) {
+          this._idle = true;
+          this._turn();
+        }
+        this._armIdleTimer();
+      },
+      this._idle ? 0 : this.idleFrameMs,
+    );
   }
 
-  /** Drops the waiting request of `key` (its promises reject with `reason`). A running decode finishes. */
+  /**
+   * Drops the waiting request of `key` (its promises reject with `reason`). A running decode finishes its step;
+   * its later steps are dropped and its promises reject with `reason`.
+   */
   cancel(key: object, reason: Error = new Error('decode request cancelled')): void {
     const state = this._keys.get(key);
-    if (!state?.pending) return;
+    if (!state) return;
+    if (state.running) state.cancelled = reason;
+    if (!state.pending) return;
     const { waiters } = state.pending;
     state.pending = null;
     for (const w of waiters) w.reject(reason);
@@ -143,24 +176,41 @@ export class DecodeScheduler {
     state.running = true;
     this._inFlight++;
     this._startedThisFrame++;
-    let result: Promise<void>;
+    let result: ReturnType<DecodeStep>;
     try {
       result = Promise.resolve(job.run());
     } catch (e) {
       result = Promise.reject(e);
     }
     result.then(
-      () => this._finish(key, state, job, null),
-      (e) => this._finish(key, state, job, e ?? new Error('decode failed')),
+      (next) => this._finish(key, state, job, null, typeof next === 'function' ? next : null),
+      (e) => this._finish(key, state, job, e ?? new Error('decode failed'), null),
     );
   }
 
-  private _finish(key: object, state: KeyState, job: PendingJob, error: unknown): void {
+  private _finish(
+    key: object,
+    state: KeyState,
+    job: PendingJob,
+    error: unknown,
+    next: DecodeStep | null,
+  ): void {
     this._inFlight--;
     state.running = false;
-    for (const w of job.waiters) {
-      if (error) w.reject(error);
-      else w.resolve();
+    const cancelled = state.cancelled;
+    state.cancelled = null;
+    if (next && cancelled) {
+      for (const w of job.waiters) w.reject(cancelled);
+    } else if (next && state.pending) {
+      // Superseded between steps: the newer request's content is at least as new as this one's.
+      state.pending.waiters.push(...job.waiters);
+    } else if (next) {
+      state.pending = { run: next, priority: job.priority, order: this._order++, waiters: job.waiters };
+    } else {
+      for (const w of job.waiters) {
+        if (error) w.reject(error);
+        else w.resolve();
+      }
     }
     if (!state.pending) this._keys.delete(key);
     this.runFrame();

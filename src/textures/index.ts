@@ -1,4 +1,5 @@
-export { DecodeScheduler, type DecodeSchedulerOptions } from './decodeScheduler.js';
+export { DecodeScheduler, type DecodeSchedulerOptions, type DecodeStep } from './decodeScheduler.js';
+export type { DecodeTile, DecodeTileSizeOption } from './decodeTiles.js';
 export {
   type ResolvedTensorProceduralTextureOptions,
   resolveTensorTextureOptions,

@@ -30,6 +30,7 @@ import {
   handoffSamplerName,
   handoffTexelFetchDefine,
 } from '../gpu/handoffShader.js';
+import { type PixelRect, TileBuffer } from '../gpu/tileBuffer.js';
 
 /** Options of a TensorProceduralTexture. */
 export interface TensorProceduralTextureOptions {
@@ -126,6 +127,7 @@ export class TensorProceduralTexture extends ProceduralTexture {
   /** The decode path this texture uses and why (see the `decodePath` option). */
   readonly decodePath: DecodePathChoice;
   private readonly _placeholder = new ThinTexture(null);
+  private _tiles: TileBuffer | null = null;
   private _hasContent = false;
   private _isDisposed = false;
 
@@ -176,6 +178,7 @@ export class TensorProceduralTexture extends ProceduralTexture {
     this.setTexture(handoffSamplerName, this._placeholder);
     this.setFloat('packedRgb', 0);
     this.setVector2('imageSize', { x: resolved.size, y: resolved.size });
+    this.setVector2('imageOrigin', { x: 0, y: 0 });
     this.decodePath = decodePath;
     this.source = createDecodeSource(engine, { useSharedContext: this.decodePath.path === 'zero-copy' });
   }
@@ -218,6 +221,33 @@ export class TensorProceduralTexture extends ProceduralTexture {
     this._throwIfDisposed();
     this.source.presentImage(image, (texture, layout) => this._drawImage(texture, layout));
     this._hasContent = true;
+  }
+
+  /**
+   * Runs `decode` (synchronous tfjs ops returning a `[1, rect.height, rect.width, 3 | 4]` image in [0, 1], which
+   * this method disposes) and writes the image into the texture's back buffer at `rect` (pixels, row 0 at the
+   * top). The texture itself does not change until `showTiles()`, so a large image can be written over several
+   * frames and shown whole. The back buffer is made at the first call and kept until `dispose()`.
+   */
+  async writeTile(decode: () => Tensor4D, rect: PixelRect): Promise<void> {
+    this._throwIfDisposed();
+    const engine = this.getScene()?.getEngine();
+    if (!engine) throw this._disposedError();
+    this._tiles ??= new TileBuffer(engine, this.options.size);
+    const tiles = this._tiles;
+    await Promise.all([this._whenShaderReady(), tiles.whenReadyAsync()]);
+    this._throwIfDisposed();
+    await this.source.present(decode, (texture, layout) => tiles.draw(texture, layout, rect));
+  }
+
+  /**
+   * Shows what `writeTile` wrote: one pass copies the back buffer into the texture, as `write` does a whole
+   * image, then builds mipmaps and raises onGeneratedObservable. Throws before any `writeTile`.
+   */
+  showTiles(): void {
+    this._throwIfDisposed();
+    if (!this._tiles) throw new Error(`${this.getClassName()} '${this.name}' has no tiles to show`);
+    this._drawFrom(this._tiles.texture, this._tiles.layout);
   }
 
   private _drawImage(texture: ThinTexture, layout: ImageLayout): void {
@@ -281,6 +311,8 @@ export class TensorProceduralTexture extends ProceduralTexture {
     this._isDisposed = true;
     this._hasContent = false;
     this.source.dispose();
+    this._tiles?.dispose();
+    this._tiles = null;
     this._placeholder.dispose();
     super.dispose();
   }

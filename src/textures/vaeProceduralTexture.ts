@@ -11,9 +11,17 @@ import {
 } from '../latent/latentGrid.js';
 import type { Swatch } from '../latent/swatch.js';
 import type { TextureVae } from '../model/textureVae.js';
+import { decoderHaloCells } from '../model/textureVaeConfig.js';
 import { acquireWorkerDecoder, type WorkerDecoderLease } from '../worker/workerDecoder.js';
 import { checkedLatent, checkModelAndLook, copyLatent } from './checkedLatent.js';
-import { DecodeScheduler } from './decodeScheduler.js';
+import { DecodeScheduler, type DecodeStep } from './decodeScheduler.js';
+import {
+  type DecodeTile,
+  type DecodeTileSizeOption,
+  decodeTile,
+  planDecodeTiles,
+  resolveDecodeTileSize,
+} from './decodeTiles.js';
 import { TensorProceduralTexture, type TensorProceduralTextureOptions } from './tensorProceduralTexture.js';
 import {
   registeredSwatchName,
@@ -45,6 +53,16 @@ export interface VaeProceduralTextureOptions extends TensorProceduralTextureOpti
   seed?: number;
   /** Wrap addressing for seamless tiling (default: model.config.tileable). */
   tileable?: boolean;
+  /**
+   * Decode in tiles of at most this many pixels a side, one tile per scene frame (the scene's DecodeScheduler
+   * turn), on the zero-copy and readback paths, so no regeneration holds a frame up for a whole texture's
+   * decode. The tiles go into a back buffer, and the texture shows the new content only once every tile is there,
+   * with the same pixels as one decode (each tile is decoded with a halo of latent cells around it, the
+   * decoder's receptive field). A multiple of the model's stride up to 4096, or 0 to decode the whole texture at
+   * once; 'auto' tiles textures of 512 pixels and more in 256-pixel tiles on the zero-copy path only. Tiles are
+   * near-equal in size, so the actual side may be smaller. The worker path decodes whole (default: 'auto').
+   */
+  decodeTileSize?: DecodeTileSizeOption;
 }
 
 /** What `serialize()` stores besides Babylon's texture fields. */
@@ -62,6 +80,8 @@ export interface SerializedVae {
   useSharedContext: boolean;
   /** The decodePath option (absent in scenes saved before it existed: 'auto'). */
   decodePath?: 'auto' | 'zero-copy' | 'worker' | 'readback';
+  /** The decodeTileSize option (absent in scenes saved before it existed: 'auto'). */
+  decodeTileSize?: DecodeTileSizeOption;
 }
 
 /** The object `serialize()` returns: Babylon's texture fields, `customType` and the VAE part. */
@@ -96,6 +116,10 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
   readonly modelId: string;
   /** Raised with the error of a regeneration nobody awaited (a `latent` change, a context restore). */
   readonly onGenerationErrorObservable = new Observable<Error>();
+  /** The decodeTileSize option this texture was made with. */
+  readonly decodeTileSizeOption: DecodeTileSizeOption;
+  /** The tiles a regeneration decodes, one per scheduler turn, row by row; empty when it decodes in one piece. */
+  readonly decodeTiles: readonly DecodeTile[];
   private _latent: LatentGrid;
   private _scheduler: DecodeScheduler | null = null;
   private readonly _stopRestore: () => void;
@@ -113,12 +137,28 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     const latent = options.latent
       ? checkLatent(model, size, options.latent)
       : (swatch as Swatch).sample({ width: size, height: size, seed: options.seed ?? 0 });
+    const tileOption = options.decodeTileSize ?? 'auto';
+    // Checked before anything is allocated; whether 'auto' tiles depends on the path, chosen by the base class.
+    resolveDecodeTileSize(tileOption, size, model.stride, false);
     super(name, scene, { ...options, size, tileable: options.tileable ?? model.config.tileable });
     this.model = model;
     this.swatch = swatch;
     this.modelId = options.modelId ?? model.config.name;
     this._latent = latent;
-    this._worker = this.decodePath.path === 'worker' ? acquireWorkerDecoder(model) : null;
+    this.decodeTileSizeOption = tileOption;
+    const path = this.decodePath.path;
+    const tileSize =
+      path === 'worker' ? 0 : resolveDecodeTileSize(tileOption, size, model.stride, path === 'zero-copy');
+    this.decodeTiles = Object.freeze(
+      tileSize === 0
+        ? []
+        : planDecodeTiles(size / model.stride, size / model.stride, tileSize / model.stride, {
+            stride: model.stride,
+            halo: decoderHaloCells(model.config),
+            tileable: model.config.tileable,
+          }),
+    );
+    this._worker = path === 'worker' ? acquireWorkerDecoder(model) : null;
     this.source.protectWeights(model);
     this._stopRestore = this.source.onRestored(() => this._regenerateQuietly(this._latent));
     this._regenerateQuietly(latent);
@@ -219,8 +259,9 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
       return this._scheduler.request(this, () => this._decodeInWorker(latent));
     }
     const scene = this.getScene();
-    const run = () => this._decode(latent);
-    if (!scene) return run();
+    if (!scene) return this._decode(latent);
+    const run: DecodeStep =
+      this.decodeTiles.length > 1 ? () => this._decodeTile(latent, 0) : () => this._decode(latent);
     this._scheduler ??= DecodeScheduler.forScene(scene);
     return this._scheduler.request(this, run, () => this._visibility(scene));
   }
@@ -241,6 +282,25 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
       await this.write(() => this.model.decodeTensors(latentToTensor(latent)));
     } catch (error) {
       // Disposal during a decode surfaces as the source's error; name the texture instead.
+      if (this.isDisposed) throw this._disposedError();
+      throw error;
+    }
+  }
+
+  /**
+   * One tile into the back buffer; the last one also shows the buffer. Returns the next tile's step, which the
+   * scheduler runs at a later turn unless a newer request or dispose() drops it.
+   */
+  private async _decodeTile(latent: LatentGrid, index: number): Promise<DecodeStep | undefined> {
+    this._throwIfDisposed();
+    this._throwIfModelDisposed();
+    const tile = this.decodeTiles[index] as DecodeTile;
+    try {
+      await this.writeTile(() => decodeTile(this.model, latent, tile), tile.rect);
+      if (index + 1 < this.decodeTiles.length) return () => this._decodeTile(latent, index + 1);
+      this.showTiles();
+      return undefined;
+    } catch (error) {
       if (this.isDisposed) throw this._disposedError();
       throw error;
     }
@@ -282,6 +342,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
       samplingMode: this.options.samplingMode,
       useSharedContext: this.options.useSharedContext,
       decodePath: this.options.decodePath,
+      decodeTileSize: this.decodeTileSizeOption,
     };
     serialized.vae = vae;
     return serialized;
@@ -319,6 +380,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
       samplingMode: vae.samplingMode,
       useSharedContext: vae.useSharedContext,
       decodePath: vae.decodePath,
+      decodeTileSize: vae.decodeTileSize,
     });
     return SerializationHelper.Parse(() => texture, parsed, scene, rootUrl);
   }

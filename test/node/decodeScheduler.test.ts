@@ -142,6 +142,91 @@ describe('DecodeScheduler', () => {
     gate.resolve();
   });
 
+  /** A request of `steps` steps on `key` that logs `name:index` as each step starts. */
+  function stepped(log: string[], name: string, steps: number) {
+    const step = (i: number) => async () => {
+      log.push(`${name}:${i}`);
+      return i + 1 < steps ? step(i + 1) : undefined;
+    };
+    return step(0);
+  }
+
+  it('runs a request of several steps one step per frame, behind the requests waiting then', async () => {
+    const s = new DecodeScheduler({ idleFrameMs: 10_000 });
+    const log: string[] = [];
+    let done = false;
+    const tiled = s.request({}, stepped(log, 't', 3)).then(() => {
+      done = true;
+    });
+    const other = s.request({}, stepped(log, 'o', 1));
+    await flush();
+    expect(log).toEqual(['t:0']);
+    s.tick();
+    await flush();
+    expect(log).toEqual(['t:0', 'o:0']); // the other key waited longer than the second step
+    s.tick();
+    await flush();
+    expect(log).toEqual(['t:0', 'o:0', 't:1']);
+    expect(done).toBe(false);
+    s.tick();
+    await flush();
+    expect(log).toEqual(['t:0', 'o:0', 't:1', 't:2']);
+    await Promise.all([tiled, other]);
+    expect(s.pendingCount).toBe(0);
+    expect(s.inFlightCount).toBe(0);
+    s.dispose();
+  });
+
+  it('a newer request between steps drops the later steps of the older one; both resolve with it', async () => {
+    const s = new DecodeScheduler({ idleFrameMs: 10_000 });
+    const key = {};
+    const log: string[] = [];
+    const gate = deferred();
+    const older = s.request(key, async () => {
+      log.push('old:0');
+      await gate.promise;
+      return stepped(log, 'old', 3);
+    });
+    await flush();
+    const newer = s.request(key, stepped(log, 'new', 2));
+    gate.resolve();
+    for (let i = 0; i < 4; i++) {
+      await flush();
+      s.tick();
+    }
+    await Promise.all([older, newer]);
+    expect(log).toEqual(['old:0', 'new:0', 'new:1']);
+    s.dispose();
+  });
+
+  it('cancel during a step drops the later steps and rejects their request', async () => {
+    const s = new DecodeScheduler({ idleFrameMs: 10_000 });
+    const key = {};
+    const log: string[] = [];
+    const gate = deferred();
+    const request = s.request(key, async () => {
+      await gate.promise;
+      return stepped(log, 'later', 2);
+    });
+    await flush();
+    s.cancel(key, new Error('texture disposed'));
+    gate.resolve();
+    await expect(request).rejects.toThrow('texture disposed');
+    s.tick();
+    await flush();
+    expect(log).toEqual([]);
+    expect(s.pendingCount).toBe(0);
+    s.dispose();
+  });
+
+  it('without frames, steps after the first idle turn follow on the event loop', async () => {
+    const s = new DecodeScheduler({ idleFrameMs: 5 });
+    const log: string[] = [];
+    await s.request({}, stepped(log, 't', 20));
+    expect(log.length).toBe(20);
+    s.dispose();
+  });
+
   it('rejects a bad maxDecodesPerFrame', () => {
     expect(() => new DecodeScheduler({ maxDecodesPerFrame: 0 })).toThrow(
       'maxDecodesPerFrame must be an integer between 1 and 64, got 0',
