@@ -2,6 +2,7 @@ import { SerializationHelper } from '@babylonjs/core/Misc/decorators.serializati
 import { Observable } from '@babylonjs/core/Misc/observable.js';
 import { RegisterClass } from '@babylonjs/core/Misc/typeStore.js';
 import type { Scene } from '@babylonjs/core/scene.js';
+import { decodeEnvironment } from '../gpu/decodePath.js';
 import {
   type LatentGrid,
   latentToTensor,
@@ -60,7 +61,9 @@ export interface VaeProceduralTextureOptions extends TensorProceduralTextureOpti
    * with the same pixels as one decode (each tile is decoded with a halo of latent cells around it, the
    * decoder's receptive field). A multiple of the model's stride up to 4096, or 0 to decode the whole texture at
    * once; 'auto' tiles textures of 512 pixels and more in 256-pixel tiles on the zero-copy path only. Tiles are
-   * near-equal in size, so the actual side may be smaller. The worker path decodes whole (default: 'auto').
+   * near-equal in size, so the actual side may be smaller. The back buffer takes 16 bytes a pixel (RGBA floats:
+   * 4 MiB at 512 px) from the first tiled decode until dispose(). The worker path and NullEngine decode whole
+   * (default: 'auto').
    */
   decodeTileSize?: DecodeTileSizeOption;
 }
@@ -147,8 +150,12 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     this._latent = latent;
     this.decodeTileSizeOption = tileOption;
     const path = this.decodePath.path;
+    // A NullEngine draws nothing: its textures decode whole.
+    const { isWebGPU, webGLVersion } = decodeEnvironment(scene.getEngine());
     const tileSize =
-      path === 'worker' ? 0 : resolveDecodeTileSize(tileOption, size, model.stride, path === 'zero-copy');
+      path === 'worker' || (!isWebGPU && webGLVersion === 0)
+        ? 0
+        : resolveDecodeTileSize(tileOption, size, model.stride, path === 'zero-copy');
     this.decodeTiles = Object.freeze(
       tileSize === 0
         ? []

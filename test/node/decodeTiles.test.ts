@@ -1,4 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu';
+import { NullEngine, Scene } from '@babylonjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { LatentGrid } from '../../src/latent/latentGrid.js';
@@ -11,6 +12,7 @@ import {
   planDecodeTiles,
   resolveDecodeTileSize,
 } from '../../src/textures/decodeTiles.js';
+import { VaeProceduralTexture } from '../../src/textures/vaeProceduralTexture.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -154,4 +156,23 @@ describe('decodeTile', () => {
       model.dispose();
     });
   }
+});
+
+test('a NullEngine draws nothing, so its textures decode whole whatever decodeTileSize says', async () => {
+  const engine = new NullEngine();
+  const scene = new Scene(engine);
+  const model = TextureVae.create(
+    { stride: 4, latentChannels: 3, encoderWidths: [4, 4, 4], decoderWidths: [6, 5, 4] },
+    { seed: 3 },
+  );
+  const latent = model.sample({ width: 40, height: 40, seed: 1 });
+  const texture = new VaeProceduralTexture('t', scene, { model, size: 40, decodeTileSize: 16, latent });
+  expect(texture.decodePath.path).toBe('readback');
+  expect(texture.decodeTiles).toEqual([]);
+  await texture.whenReadyAsync();
+  expect(texture.isReady()).toBe(true);
+  texture.dispose();
+  model.dispose();
+  scene.dispose();
+  engine.dispose();
 });
