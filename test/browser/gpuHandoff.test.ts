@@ -243,6 +243,62 @@ describe('zero-copy hand-off into a Babylon texture', () => {
     }
   });
 
+  test('the pass reads tfjs tensors in their own texture layout, packed or not, with no repack pass', async () => {
+    const backend = getSharedBackend(stage.engine).backend as unknown as {
+      decode: (...args: unknown[]) => unknown;
+      texData: { get(dataId: object): { isPacked: boolean } };
+    };
+    const decode = backend.decode;
+    let repacks = 0;
+    backend.decode = function (this: unknown, ...args: unknown[]) {
+      repacks++;
+      return decode.apply(this, args);
+    };
+    const layouts = new Set<boolean>();
+    try {
+      for (const [side, channels] of [
+        [31, 3],
+        [32, 3],
+        [30, 4],
+        [33, 4],
+      ] as const) {
+        const values = Float32Array.from({ length: side * side * channels }, (_, i) => ((i * 53) % 97) / 96);
+        // relu on WebGL writes a packed texture (WEBGL_PACK_UNARY_OPERATIONS); values from the CPU upload unpacked.
+        for (const op of ['upload', 'relu'] as const) {
+          const target = new TensorProceduralTexture(`own${side}${op}`, stage.scene, {
+            size: side,
+            generateMipMaps: false,
+          });
+          await target.write(() => {
+            const uploaded = tf.tensor4d(values, [1, side, side, channels]);
+            const image = op === 'upload' ? uploaded : tf.relu(uploaded);
+            if (op === 'relu') layouts.add(backend.texData.get(image.dataId).isPacked);
+            else layouts.add(false);
+            return image;
+          });
+          const raw = (await target.readPixels()) as Uint8Array;
+          let worst = 0;
+          for (let y = 0; y < side; y++) {
+            for (let x = 0; x < side; x++) {
+              const got = raw.subarray(((side - 1 - y) * side + x) * 4);
+              for (let c = 0; c < channels; c++) {
+                const want = values[(y * side + x) * channels + c] as number;
+                worst = Math.max(worst, Math.abs((got[c] as number) / 255 - want));
+              }
+              if (channels === 3) expect(got[3]).toBe(255);
+            }
+          }
+          expect(worst, `${side}px, ${channels} channels, ${op}`).toBeLessThanOrEqual(1 / 255);
+          target.dispose();
+        }
+      }
+    } finally {
+      backend.decode = decode;
+    }
+    expect(repacks).toBe(0);
+    expect([...layouts].sort()).toEqual([false, true]);
+  });
+
   test('runOnEngine refuses async work', () => {
     expect(() => runOnEngine(stage.engine, async () => 1)).toThrow(/synchronous/);
   });
