@@ -79,7 +79,7 @@ export class TileBuffer {
       { vertex: 'procedural', fragmentSource: handoffFragmentSource },
       {
         attributes: ['position'],
-        uniformsNames: ['packedRgb', 'imageSize', 'imageOrigin'],
+        uniformsNames: ['packedRgb', 'imageSize', 'imageOrigin', 'tensorLayout'],
         samplers: [handoffSamplerName],
         defines:
           `#define ${handoffImageRowsDefine}\n` +
@@ -146,6 +146,13 @@ export class TileBuffer {
     engine.setColorWrite(true);
     effect.setTexture(handoffSamplerName, image);
     effect.setFloat('packedRgb', layout.packedRgb ? 1 : 0);
+    const tensor = layout.tensor;
+    effect.setFloat3(
+      'tensorLayout',
+      tensor ? (tensor.packed ? 2 : 1) : 0,
+      tensor?.channels ?? 0,
+      tensor?.columns ?? 0,
+    );
     effect.setFloat2('imageSize', width, height);
     effect.setFloat2('imageOrigin', x, y);
     engine.bindFramebuffer(this._target, 0, undefined, undefined, true);
