@@ -1,6 +1,6 @@
 /**
  * Hand-off cost from a decoded image tensor to a Babylon texture (the decode itself excluded), in one headless
- * Chromium run: zero-copy (tfjs on Babylon's WebGL2 context, dataToGPU, one shader pass) vs readback (tfjs on
+ * Chromium run: zero-copy (tfjs on Babylon's WebGL2 context, the shader pass reads the tensor's own texture) vs readback (tfjs on
  * its own context, await data(), float RawTexture, the same pass) vs tf.browser.toPixels -> canvas ->
  * DynamicTexture. Every path starts with one relu on a ready image, standing in for the decoder's last op. Each sample ends with a 1x1 readPixels so queued GPU work is counted. Then 1000
  * VaeProceduralTexture regenerations, checking tfjs tensors, GPU bytes and engine textures end where they began.
@@ -197,7 +197,7 @@ function report(result: PageResult, chromiumVersion: string): void {
   const rows = result.timings.flatMap((t) => [
     [
       `${t.size}x${t.size}`,
-      'zero-copy: dataToGPU -> shader pass',
+      'zero-copy: the shader pass reads the tensor texture',
       ms(t.zeroCopyMs),
       (t.toPixelsMs / t.zeroCopyMs).toFixed(1),
     ],

@@ -2,14 +2,15 @@
  * Learning curve on one photo: training from scratch against fine-tuning the embedded model, PSNR and normalised
  * SWD of held-out crops against minutes of training.
  *
- * Both runs train with the default recipe (trainTextureVae's defaults: Charbonnier pixel term, patch term) on
+ * Every run trains with the default recipe (trainTextureVae's defaults: Charbonnier pixel term, patch term) on
  * the left part of the photo and are evaluated on the 128x128 crops of its right 128 columns, which neither run
  * sees: encode -> decode of the posterior mean, PSNR, normalised SWD against the held-out strip (1.0 = as close
  * as a real crop) and the cell-grid ratio. Pass a photo that is not one of the embedded model's 17, or the
  * fine-tuned run has seen the held-out strip. The runs train in one process, a step each in turn, and each is
- * charged only the time of its own steps (evaluation excluded), so a busy machine slows both alike.
+ * charged only the time of its own steps (evaluation excluded), so a busy machine slows all alike.
  *
- *   npx tsx bench/learningCurve.ts --image PHOTO.png [--minutes 5] [--every 30] [--batch-size 8] [--results]
+ *   npx tsx bench/learningCurve.ts --image PHOTO.png [--minutes 5] [--every 30] [--batch-size 8]
+ *     [--starts scratch,fine-tune,fine-tune-low-kl] [--results]
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '5' },
     every: { type: 'string', default: '30' },
     'batch-size': { type: 'string', default: '8' },
+    starts: { type: 'string', default: 'scratch,fine-tune' },
     results: { type: 'boolean', default: false },
   },
 });
@@ -94,22 +96,50 @@ async function evaluate(start: Start): Promise<void> {
 }
 
 const embedded = await loadPretrained();
-const starts: Start[] = [
-  {
-    id: 'scratch',
+
+/** The embedded model's weights in a model whose KL weight is `beta` (`train --from default --beta`). */
+function embeddedWithBeta(beta: number): TextureVae {
+  const vae = TextureVae.create({ ...embedded.config, beta }, { seed: 1 });
+  const weights = embedded.getWeights();
+  vae.setWeights(weights);
+  tf.dispose(weights);
+  return vae;
+}
+
+const variants = {
+  scratch: () => ({
     what: 'fresh weights (seed 1), lr 0.001, KL warm-up 200 steps',
     vae: TextureVae.create(embedded.config, { seed: 1 }),
     learningRate: 0.001,
     warmupSteps: 200,
-  },
-  {
-    id: 'fine-tune',
+  }),
+  'fine-tune': () => ({
     what: 'the embedded model (`train --from default`), lr 0.0005, no warm-up',
-    vae: embedded,
+    vae: embeddedWithBeta(embedded.config.beta),
     learningRate: 0.0005,
     warmupSteps: 0,
-  },
-].map((s) => ({ ...s, points: [], spentMs: 0, nextEvalMs: 0, step: 0, abort: new AbortController() }));
+  }),
+  'fine-tune-low-kl': () => ({
+    what: 'the embedded model with KL weight 0.0005 (`train --from default --beta 0.0005`), lr 0.001, no warm-up',
+    vae: embeddedWithBeta(0.0005),
+    learningRate: 0.001,
+    warmupSteps: 0,
+  }),
+};
+const ids = values.starts.split(',');
+for (const id of ids) {
+  if (!(id in variants)) throw new Error(`unknown start '${id}'; allowed: ${Object.keys(variants).join(', ')}`);
+}
+const starts: Start[] = ids.map((id) => ({
+  id,
+  ...variants[id as keyof typeof variants](),
+  points: [],
+  spentMs: 0,
+  nextEvalMs: 0,
+  step: 0,
+  abort: new AbortController(),
+}));
+embedded.dispose();
 
 for (const start of starts) await evaluate(start);
 const started = Date.now();
@@ -161,21 +191,20 @@ const rows = starts.flatMap((start) =>
 );
 const markdown = `## Learning curve: fine-tuning the embedded model against training from scratch
 
-${basename(values.image)} (${photo.width}x${photo.height}, not one of the embedded model's photos). Both runs use the
+${basename(values.image)} (${photo.width}x${photo.height}, not one of the embedded model's photos). All runs use the
 default recipe (${DEFAULT_PIXEL_LOSS} pixel term, patch weight ${DEFAULT_PATCH_WEIGHT}), batch ${batchSize}, 64x64
 patches of the left ${split} columns, and are evaluated on the ${crops.length} 128x128 crops of the right ${CROP}
 columns, which neither sees: PSNR of encode -> decode, normalised SWD against the held-out strip (1.0 = a real
 crop; target <= 1.5 within 5 minutes), cell-grid ratio. Minutes are each run's own step time (evaluation
-excluded); both ran in one process, a step each in turn (${wallMinutes.toFixed(0)} min wall time).
+excluded); they ran in one process, a step each in turn (${wallMinutes.toFixed(0)} min wall time).
 
-- scratch: ${starts[0].what}
-- fine-tune: ${starts[1].what}
+${starts.map((start) => `- ${start.id}: ${start.what}`).join('\n')}
 - ${summary}
 
 ${markdownTable(['start', 'minutes', 'step', 'PSNR (dB)', 'norm. SWD', 'cell grid'], rows)}
 
 ${machineLine()}, WASM backend, 2 cores shared with other jobs.
-Command: \`npx tsx bench/learningCurve.ts --image ${values.image} --minutes ${values.minutes} --every ${values.every} --batch-size ${batchSize} --results\``;
+Command: \`npx tsx bench/learningCurve.ts --image ${values.image} --minutes ${values.minutes} --every ${values.every} --batch-size ${batchSize} --starts ${values.starts} --results\``;
 if (values.results) writeResultsSection('learningCurve', markdown);
 process.stdout.write(`${markdown}\n`);
 tf.disposeVariables();

@@ -9,11 +9,9 @@
 import type { Page } from 'playwright';
 import {
   clickGui,
-  idle,
   launchChromium,
   openSample,
   sampleState,
-  setGuiNumber,
   startSamplesServer,
 } from '../scripts/samplesHarness.ts';
 import { machineLine, markdownTable, writeResultsSection } from './results.ts';
@@ -45,56 +43,55 @@ interface Phase {
   stepsPerSecond: number | null;
 }
 
-async function phase(page: Page, name: string, train: boolean): Promise<Phase> {
+/**
+ * One phase in a page of its own: `query` extra parameters, frames recorded for `seconds` (after the first
+ * finished step when training: worker start-up and the first step are not steady state). Closing the page
+ * ends the training and its worker, so a busy page never has to answer a "stop" click.
+ */
+async function phase(
+  chromium: Awaited<ReturnType<typeof launchChromium>>,
+  url: string,
+  name: string,
+  extra: string,
+  train: boolean,
+): Promise<Phase & { errors: string[] }> {
   console.error(`${new Date().toISOString()} ${name}`);
+  const sample = await openSample(chromium.browser, url, 'training', {
+    query: `${query}${extra}`,
+    width: 640,
+    height: 360,
+  });
+  const { page } = sample;
+  // A busy page answers slowly: GUI clicks get minutes, not playwright's 30 s.
+  page.setDefaultTimeout(600_000);
+  await record(page);
   if (train) {
     await clickGui(page, 'train');
-    // Measured from the first finished step: worker start-up and the first step are not steady state.
-    await page.waitForFunction(() => Number(window.__sample?.state().step) >= 1, null, { timeout: 600_000 });
+    await page.waitForFunction(() => Number(window.__sample?.state().step) >= 1, null, {
+      timeout: 600_000,
+      polling: 1000,
+    });
   }
   await intervals(page);
   await page.waitForTimeout(seconds * 1000);
   const frames = await intervals(page);
   const state = await sampleState(page);
   console.error(`${new Date().toISOString()} ${frames.length} frames, state ${JSON.stringify(state)}`);
-  if (train) {
-    await clickGui(page, 'stop');
-    await idle(page);
-  }
-  return { name, frames, stepsPerSecond: train ? Number(state.stepsPerSecond) : null };
+  await sample.close();
+  return { name, frames, stepsPerSecond: train ? Number(state.stepsPerSecond) : null, errors: sample.errors };
 }
 
 async function main(): Promise<void> {
   const server = await startSamplesServer();
   const chromium = await launchChromium();
   try {
-    const sample = await openSample(chromium.browser, server.url, 'training', {
-      query,
-      width: 640,
-      height: 360,
-    });
-    const { page } = sample;
-    // A busy page answers slowly: GUI clicks get minutes, not playwright's 30 s.
-    page.setDefaultTimeout(300_000);
-    await record(page);
     const phases = [
-      await phase(page, 'idle', false),
-      await phase(page, 'training in the worker (cpuShare 0.5)', true),
+      await phase(chromium, server.url, 'idle', '', false),
+      await phase(chromium, server.url, 'training in the worker (cpuShare 0.5)', '&share=0.5', true),
+      await phase(chromium, server.url, 'training in the worker (cpuShare 1)', '&share=1', true),
+      await phase(chromium, server.url, 'training on the main thread (WebGL)', '&thread=main', true),
     ];
-    await setGuiNumber(page, 'worker CPU share', 1);
-    phases.push(await phase(page, 'training in the worker (cpuShare 1)', true));
-    await sample.close();
-    // A fresh page, so the main-thread run also starts from the embedded weights.
-    const main = await openSample(chromium.browser, server.url, 'training', {
-      query: `${query}&thread=main`,
-      width: 640,
-      height: 360,
-    });
-    main.page.setDefaultTimeout(300_000);
-    await record(main.page);
-    phases.push(await phase(main.page, 'training on the main thread (WebGL)', true));
-    const errors = [...sample.errors, ...main.errors];
-    await main.close();
+    const errors = phases.flatMap((p) => p.errors);
     if (errors.length > 0) throw new Error(`page errors: ${errors.join(' | ')}`);
     report(phases, chromium.browser.version());
   } finally {
@@ -128,7 +125,7 @@ function report(phases: Phase[], chromiumVersion: string): void {
     '',
     `Steps per second, worker (WASM, cpuShare 1) / main thread (WebGL): ${((fullWorker.stepsPerSecond ?? 0) / (mainThread.stepsPerSecond ?? 1)).toFixed(2)}`,
     '',
-    `Fine-tuning the embedded model (batch 4, 32x32 patches, previews every 10 steps redraw the reconstruction and the mesh; the worker with cpuShare 0.5, the sample's default), ${seconds} s a phase after the first step; the worker chose WASM (WebGL here is SwiftShader). ${machineLine()}, Chromium ${chromiumVersion}, 2 cores shared with other jobs: compare rows of one run only.`,
+    `Fine-tuning the embedded model (batch 4, 32x32 patches, previews every 10 steps redraw the reconstruction and the mesh; the worker with cpuShare 0.5, the sample's default), ${seconds} s a phase after the first step, each phase in a fresh page; the worker chose WASM (WebGL here is SwiftShader). ${machineLine()}, Chromium ${chromiumVersion}, 2 cores shared with other jobs: compare rows of one run only.`,
     '',
     `\`npx tsx bench/workerTraining.ts ${seconds}\``,
   ].join('\n');

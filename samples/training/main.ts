@@ -327,9 +327,12 @@ function drawLosses(): void {
   context.fillText(Math.exp(low).toPrecision(3), 2, height - 4);
 }
 
-/** After each preview: the reconstruction, and the mesh when it shows the model being trained. */
-async function showPreview(): Promise<void> {
-  await reconstruct();
+/**
+ * After each preview: the mesh when it shows the model being trained, and the reconstruction (the worker sends
+ * its own with each preview; training on the main thread decodes it here).
+ */
+async function showPreview(withReconstruction = true): Promise<void> {
+  if (withReconstruction) await reconstruct();
   if (meshTexture?.model === model && swatch) {
     await meshTexture.regenerate(swatch.sample({ width: size, seed: params.seed }));
   }
@@ -359,12 +362,14 @@ async function train(): Promise<void> {
             previewEvery: params.previewEvery,
             cpuShare: params.cpuShare,
             from: steps === 0 ? params.from : 'model',
+            // The worker reconstructs the crop with each preview: no decode on this page's render thread.
+            previewImage: { data: crop, width: size, height: size, channels: 3 },
           })
         : { ...(await trainOnMainThread(exemplar, options)), backend: 'webgl', from: 'model' };
     steps = result.step;
     // The mesh keeps its swatch's latent (no re-encode of the whole photo on the page): 'use on the mesh'
     // makes the trained model's own swatch.
-    await showPreview();
+    await showPreview(params.thread !== 'worker');
     status.textContent =
       `${result.aborted ? 'stopped' : 'trained'} at step ${steps} in ${result.seconds.toFixed(1)} s ` +
       `(worker, ${result.backend}, from ${result.from}) · loss ${lastLoss.toFixed(4)}`;
@@ -407,6 +412,7 @@ async function useModel(next: TextureVae): Promise<void> {
   model = next;
   trainer = new WorkerTrainer(model);
   trainer.onProgressObservable.add(showProgress);
+  trainer.onReconstructionObservable.add(({ image }) => run(reconstruction.writeImage(image)));
   // Each preview is tracked, so the sample is idle only once its textures show the latest weights; one that
   // arrives while the last is still drawn is skipped (the end of training draws the final weights anyway).
   trainer.onPreviewObservable.add(() => {
@@ -414,7 +420,7 @@ async function useModel(next: TextureVae): Promise<void> {
     previewing = true;
     const started = performance.now();
     run(
-      showPreview().finally(() => {
+      showPreview(false).finally(() => {
         previewing = false;
         previewMs = Math.round(performance.now() - started);
       }),

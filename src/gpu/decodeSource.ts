@@ -19,6 +19,17 @@ export interface ImageLayout {
   readonly height: number;
   /** False: one RGBA texel per pixel. True: flat RGB floats packed four to a texel (width * 3 / 4 per row). */
   readonly packedRgb: boolean;
+  /** Set when the texture is a tfjs tensor's own: its layout there (see handoffShader.ts). */
+  readonly tensor?: TensorTextureLayout;
+}
+
+/** How a tfjs WebGL tensor [1, H, W, C] lies in its texture. */
+export interface TensorTextureLayout {
+  /** True: 2x2 blocks of (W, C) in RGBA texels; false: one value per texel. */
+  readonly packed: boolean;
+  readonly channels: 3 | 4;
+  /** Texels per row of the texture. */
+  readonly columns: number;
 }
 
 /** A decoded image on the CPU: row-major pixels (row 0 at the top), `channels` floats per pixel in [0, 1]. */
@@ -125,9 +136,22 @@ class ZeroCopySource implements DecodeSource {
     if (this._disposed) throw disposedError();
     const { gpu, layout } = runOnEngine(this.engine, (shared) => {
       let image = tidy(decode);
+      let kept = false;
       try {
         checkImage(image);
         const [, height, width, channels] = image.shape;
+        // A tensor made from CPU values (no op ran on it yet) has no texture until it is uploaded.
+        shared.backend.uploadToGPU(image.dataId);
+        // The pass reads the tensor's own texture: no repack. The tensor lives until the pass has run.
+        const own = ownTexture(shared, image);
+        if (own) {
+          kept = true;
+          const owned = image;
+          return {
+            gpu: { texture: own.texture, texShape: own.texShape, tensorRef: owned },
+            layout: { width, height, packedRgb: false, tensor: own.layout },
+          };
+        }
         const packedRgb = canPackRgb(this.engine, width, channels);
         if (channels === 3 && !packedRgb) {
           const rgba = pad(
@@ -143,13 +167,12 @@ class ZeroCopySource implements DecodeSource {
           image.dispose();
           image = rgba;
         }
-        // A tensor made from CPU values (no op ran on it yet) has no texture until it is uploaded.
         shared.backend.uploadToGPU(image.dataId);
         // One GPU repack into a dense RGBA texture, no CPU copy; tfjs keeps ownership through tensorRef.
         const texShape: [number, number] = [height, packedRgb ? (width * 3) / 4 : width];
         return { gpu: image.dataToGPU({ customTexShape: texShape }), layout: { width, height, packedRgb } };
       } finally {
-        image.dispose();
+        if (!kept) image.dispose();
       }
     });
     try {
@@ -312,6 +335,44 @@ function expandToRgba(rgb: Float32Array): Float32Array {
     rgba[q + 3] = 1;
   }
   return rgba;
+}
+
+/** What tfjs's WebGL backend keeps for a tensor (backend_webgl.ts TextureData), the fields read here. */
+interface TensorTextureData {
+  readonly shape: readonly number[];
+  readonly dtype: string;
+  readonly isPacked: boolean;
+  readonly slice?: unknown;
+  readonly texture?: { readonly texture: WebGLTexture; readonly texShape: readonly [number, number] };
+}
+
+/**
+ * The texture a float32 tfjs WebGL tensor [1, H, W, C] was written to and its layout there, or null when it
+ * cannot be read in place (a slice of another tensor's texture, a shape other than the one it was written
+ * with, or a texture too small for its values): the caller then repacks it.
+ */
+function ownTexture(
+  shared: SharedBackend,
+  image: Tensor4D,
+): { texture: WebGLTexture; texShape: [number, number]; layout: TensorTextureLayout } | null {
+  const backend = shared.backend as unknown as {
+    texData?: { get(dataId: object): TensorTextureData | undefined };
+  };
+  const data = backend.texData?.get(image.dataId);
+  const physical = data?.texture;
+  if (!data || !physical || data.slice || data.dtype !== 'float32') return null;
+  if (data.shape.length !== 4 || data.shape.some((d, i) => d !== image.shape[i])) return null;
+  const [, height, width, channels] = image.shape;
+  const [rows, columns] = physical.texShape;
+  const texels = data.isPacked
+    ? height * Math.ceil(width / 2) * Math.ceil(channels / 2)
+    : height * width * channels;
+  if (!(columns > 0 && rows * columns >= texels)) return null;
+  return {
+    texture: physical.texture,
+    texShape: [rows, columns],
+    layout: { packed: data.isPacked, channels: channels as 3 | 4, columns },
+  };
 }
 
 function asSource(internal: InternalTexture): ThinTexture {

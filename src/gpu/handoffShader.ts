@@ -11,10 +11,15 @@ export const handoffTexelFetchDefine = 'VAE_TEXEL_FETCH';
  * The one shader pass between a decoded image and the Babylon-owned render target (GLSL; Babylon converts it
  * for WebGPU). Output and input have the same size, so each output texel reads exactly one image pixel.
  *
- * Two input layouts, chosen per draw by `packedRgb`:
+ * Input layouts, chosen per draw by `tensorLayout` and `packedRgb`:
  * - RGBA: texel (x, y) is pixel (x, y), sampled NEAREST.
  * - packed RGB (packedRgb = 1): the image's flat row-major RGB floats, four to a texel, `imageSize.x * 3 / 4`
  *   texels per row. It saves the extra GPU pass that would pad 3 channels to 4 before tfjs's repack.
+ * - a tfjs WebGL tensor [1, H, W, C] read in the texture tfjs wrote it to, so no repack pass runs at all
+ *   (`tensorLayout` = (kind, C, texture columns)). Kind 1, unpacked: one value per texel (red), value i of
+ *   the row-major tensor at texel i. Kind 2, packed: 2x2 blocks of (W, C) in RGBA, texel index
+ *   y * ceil(C/2) * ceil(W/2) + (x/2) * ceil(C/2) + c/2, channel (x % 2) * 2 + c % 2 (tfjs's
+ *   getOutputPackedNDCoords). Texel index i is at (i % columns, i / columns).
  * Decoded images arrive with row 0 (the image top) at texture row 0; Babylon textures keep the top at v = 1,
  * so the pass flips rows.
  */
@@ -26,9 +31,39 @@ varying vec2 vUV;
 uniform sampler2D ${handoffSamplerName};
 uniform float packedRgb;
 uniform vec2 imageSize;
+uniform vec3 tensorLayout;
+
+#ifdef ${handoffTexelFetchDefine}
+/** Channel c of pixel (x, y) of a tfjs tensor [1, H, W, C] read in its own texture layout. */
+float tensorValue(int x, int y, int c) {
+  int channels = int(tensorLayout.y);
+  int columns = int(tensorLayout.z);
+  int width = int(imageSize.x);
+  if (tensorLayout.x < 1.5) {
+    int i = (y * width + x) * channels + c;
+    int row = i / columns;
+    return texelFetch(${handoffSamplerName}, ivec2(i - row * columns, row), 0).r;
+  }
+  int texelsInRow = (channels + 1) / 2;
+  int i = y * texelsInRow * ((width + 1) / 2) + (x / 2) * texelsInRow + c / 2;
+  int row = i / columns;
+  vec4 t = texelFetch(${handoffSamplerName}, ivec2(i - row * columns, row), 0);
+  int k = (x - (x / 2) * 2) * 2 + (c - (c / 2) * 2);
+  if (k == 0) return t.r;
+  if (k == 1) return t.g;
+  if (k == 2) return t.b;
+  return t.a;
+}
+#endif
 
 vec4 readImage() {
 #ifdef ${handoffTexelFetchDefine}
+  if (tensorLayout.x > 0.5) {
+    int x = int(gl_FragCoord.x);
+    int y = int(imageSize.y) - 1 - int(gl_FragCoord.y);
+    float alpha = int(tensorLayout.y) == 4 ? tensorValue(x, y, 3) : 1.0;
+    return vec4(tensorValue(x, y, 0), tensorValue(x, y, 1), tensorValue(x, y, 2), alpha);
+  }
   if (packedRgb > 0.5) {
     int x = int(gl_FragCoord.x);
     int y = int(imageSize.y) - 1 - int(gl_FragCoord.y);

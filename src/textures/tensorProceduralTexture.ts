@@ -175,6 +175,7 @@ export class TensorProceduralTexture extends ProceduralTexture {
     // Samplers and uniforms must be declared before the effect is first built.
     this.setTexture(handoffSamplerName, this._placeholder);
     this.setFloat('packedRgb', 0);
+    this.setVector3('tensorLayout', { x: 0, y: 0, z: 0 });
     this.setVector2('imageSize', { x: resolved.size, y: resolved.size });
     this.decodePath = decodePath;
     this.source = createDecodeSource(engine, { useSharedContext: this.decodePath.path === 'zero-copy' });
@@ -234,6 +235,12 @@ export class TensorProceduralTexture extends ProceduralTexture {
     const engine = this.getScene()?.getEngine();
     if (!engine) return;
     this.setFloat('packedRgb', layout.packedRgb ? 1 : 0);
+    const tensor = layout.tensor;
+    this.setVector3('tensorLayout', {
+      x: tensor ? (tensor.packed ? 2 : 1) : 0,
+      y: tensor?.channels ?? 0,
+      z: tensor?.columns ?? 0,
+    });
     engine.setAlphaMode(Constants.ALPHA_DISABLE);
     engine.setColorWrite(true);
     this.setTexture(handoffSamplerName, texture);

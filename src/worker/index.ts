@@ -8,7 +8,9 @@ export {
   type WorkerDecoderOptions,
 } from './workerDecoder.js';
 export {
+  MAX_PREVIEW_SIDE,
   type WorkerExemplarSource,
+  type WorkerReconstruction,
   WorkerTrainer,
   type WorkerTrainerOptions,
   type WorkerTrainingOptions,

@@ -3,9 +3,9 @@
  * { type: 'module' })`): it trains a copy of the page's model with trainTextureVae on its own tfjs backend and
  * sends the weights back, so the page's render loop never waits for a training step.
  */
-import { getBackend, setBackend } from '@tensorflow/tfjs-core';
-
+import { getBackend, setBackend, tensor4d, tidy } from '@tensorflow/tfjs-core';
 import { textureVaeConfigHash } from '../model/configHash.js';
+import type { Exemplar } from '../model/exemplars.js';
 import { loadPretrained } from '../model/pretrained/pretrained.js';
 import { TextureVae } from '../model/textureVae.js';
 import { trainTextureVae } from '../model/train.js';
@@ -26,8 +26,11 @@ const scope = globalThis as unknown as {
 };
 
 function post(message: FromWorker): void {
-  const weights = 'weights' in message && message.weights ? [(message.weights as PackedWeights).buffer] : [];
-  scope.postMessage(message, weights);
+  const transfer: Transferable[] = [];
+  if ('weights' in message && message.weights) transfer.push((message.weights as PackedWeights).buffer);
+  if ('reconstruction' in message && message.reconstruction)
+    transfer.push(message.reconstruction.data.buffer);
+  scope.postMessage(message, transfer);
 }
 
 /** Software rasterisers: WebGL there is many times slower than WASM for training. */
@@ -101,6 +104,22 @@ function currentWeights(model: TextureVae): PackedWeights {
   }
 }
 
+/** decode(mean of encode(image)) with the model's current weights, or null when no image was asked for. */
+function reconstruct(model: TextureVae, image: Exemplar | null): Exemplar | null {
+  if (!image) return null;
+  const { width, height, channels } = image;
+  const decoded = tidy(() => {
+    const { mean, logVar } = model.encodeTensors(tensor4d(image.data, [1, height, width, channels]));
+    logVar.dispose();
+    return model.decodeTensors(mean);
+  });
+  try {
+    return { data: decoded.dataSync() as Float32Array, width, height, channels: model.outputChannels };
+  } finally {
+    decoded.dispose();
+  }
+}
+
 let controller: AbortController | null = null;
 
 async function run(start: StartMessage): Promise<void> {
@@ -126,7 +145,12 @@ async function run(start: StartMessage): Promise<void> {
           progress.step % start.previewEvery === 0 &&
           progress.step < progress.steps
         ) {
-          post({ type: 'weights', step: progress.step, weights: currentWeights(trained) });
+          post({
+            type: 'weights',
+            step: progress.step,
+            weights: currentWeights(trained),
+            reconstruction: reconstruct(trained, start.previewImage),
+          });
         }
         if (start.cpuShare >= 1) {
           stepStarted = performance.now();
@@ -142,7 +166,12 @@ async function run(start: StartMessage): Promise<void> {
         );
       },
     });
-    post({ type: 'done', result, weights: currentWeights(trained) });
+    post({
+      type: 'done',
+      result,
+      weights: currentWeights(trained),
+      reconstruction: reconstruct(trained, start.previewImage),
+    });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     // After the NaN guard the model holds the last weights with a finite loss: the page gets them too.

@@ -48,6 +48,8 @@ export interface StartMessage {
   /** Weights are sent back every this many steps (0: only at the end). */
   readonly previewEvery: number;
   readonly backend: WorkerBackend | 'auto';
+  /** An image the worker reconstructs (decode of its encoding's mean) with every weights message, or null. */
+  readonly previewImage: Exemplar | null;
 }
 
 export interface AbortMessage {
@@ -73,12 +75,15 @@ export interface WeightsMessage {
   readonly type: 'weights';
   readonly step: number;
   readonly weights: PackedWeights;
+  /** The preview image reconstructed with these weights (null when none was asked for). */
+  readonly reconstruction: Exemplar | null;
 }
 
 export interface DoneMessage {
   readonly type: 'done';
   readonly result: TrainingResult;
   readonly weights: PackedWeights;
+  readonly reconstruction: Exemplar | null;
 }
 
 export interface ErrorMessage {

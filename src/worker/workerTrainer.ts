@@ -1,7 +1,7 @@
 import { Observable } from '@babylonjs/core/Misc/observable.js';
 import { dispose } from '@tensorflow/tfjs-core';
 
-import { type ExemplarSource, toExemplars } from '../model/exemplars.js';
+import { type Exemplar, type ExemplarSource, toExemplars } from '../model/exemplars.js';
 import type { TextureVae } from '../model/textureVae.js';
 import {
   resolveTrainOptions,
@@ -43,6 +43,23 @@ export interface WorkerTrainingOptions extends Omit<TrainOptions, 'scope'> {
    * SwiftShader, rendering runs on the same cores) (default: 1, never rests).
    */
   cpuShare?: number;
+  /**
+   * An image (for example a crop of the photo) the worker reconstructs, decode of its encoding's mean, with
+   * every preview and at the end, on its own backend: `onReconstructionObservable` gets the pixels, so showing
+   * how training goes costs the page one upload, not a decode on its render thread. Sides are multiples of the
+   * model's stride, at most MAX_PREVIEW_SIDE (default: none).
+   */
+  previewImage?: WorkerExemplarSource;
+}
+
+/** Largest side of a WorkerTrainingOptions.previewImage, in pixels. */
+export const MAX_PREVIEW_SIDE = 1024;
+
+/** A reconstruction of the preview image, with the weights of `step`. */
+export interface WorkerReconstruction {
+  readonly step: number;
+  /** Float pixels in [0, 1], row 0 at the top: what TensorProceduralTexture.writeImage draws. */
+  readonly image: Exemplar;
 }
 
 /** What `train` resolves with: trainTextureVae's result, and how the worker trained. */
@@ -102,7 +119,8 @@ async function decodeBlobs(sources: readonly WorkerExemplarSource[]): Promise<Ex
  *
  * - Progress: `onProgressObservable`, and the `onProgress` / `progressObservable` options, after every step.
  * - Preview: `onPreviewObservable` (the step) right after the model got new weights: regenerate textures there.
- *   A weight update is one synchronous swap, so no frame ever shows a half-updated model.
+ *   A weight update is one synchronous swap, so no frame ever shows a half-updated model. With `previewImage`,
+ *   `onReconstructionObservable` then gets the worker's reconstruction of it with the same weights.
  * - Abort: the `signal` stops the worker after the step in progress; the model gets that step's weights and
  *   the promise resolves with `aborted: true`. `dispose()` stops the worker at once and rejects a running
  *   `train`; the model keeps its last preview.
@@ -116,6 +134,8 @@ export class WorkerTrainer {
   readonly onProgressObservable = new Observable<TrainingProgress>();
   /** The step whose weights the model just got (a preview, or the last step at the end). */
   readonly onPreviewObservable = new Observable<number>();
+  /** The worker's reconstruction of the `previewImage` option, right after each onPreviewObservable. */
+  readonly onReconstructionObservable = new Observable<WorkerReconstruction>();
   readonly model: TextureVae;
   private readonly _backend: WorkerBackend | 'auto';
   private readonly _workerUrl: string | URL | undefined;
@@ -185,6 +205,7 @@ export class WorkerTrainer {
         );
       }
     });
+    const previewImage = await this._previewImage(options.previewImage);
     if (o.signal?.aborted) throw new Error('training was not started: its signal was already aborted');
     if (this._disposed) throw new Error('WorkerTrainer has been disposed');
     const start: StartMessage['from'] = from ?? (o.startStep > 0 ? 'model' : 'auto');
@@ -218,10 +239,34 @@ export class WorkerTrainer {
       previewEvery,
       cpuShare,
       backend: this._backend,
+      previewImage,
     };
     const transfer: Transferable[] = images.map((image) => image.data.buffer as ArrayBuffer);
+    if (previewImage) transfer.push(previewImage.data.buffer as ArrayBuffer);
     if (weights) transfer.push(weights.buffer);
     return this._run(message, transfer, o);
+  }
+
+  /** The previewImage option as an exemplar of the model's channels, checked before it is copied. */
+  private async _previewImage(source: WorkerExemplarSource | undefined): Promise<Exemplar | null> {
+    if (source === undefined) return null;
+    const stride = this.model.stride;
+    const side = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n > 0 && n % stride === 0;
+    const sized = source as { width?: unknown; height?: unknown };
+    const fits = (w: unknown, h: unknown) =>
+      side(w) && side(h) && (w as number) <= MAX_PREVIEW_SIDE && (h as number) <= MAX_PREVIEW_SIDE;
+    const problem = (w: unknown, h: unknown) =>
+      new Error(
+        `previewImage is ${w}x${h} pixels; its sides must be multiples of the model's stride ${stride}, at most ${MAX_PREVIEW_SIDE}`,
+      );
+    // Sizes an image declares are checked before its pixels are read or copied.
+    if (sized.width !== undefined && sized.height !== undefined && !fits(sized.width, sized.height)) {
+      throw problem(sized.width, sized.height);
+    }
+    const [decoded] = await decodeBlobs([source]);
+    const [image] = await toExemplars(decoded, { channels: this.model.outputChannels });
+    if (!fits(image.width, image.height)) throw problem(image.width, image.height);
+    return image;
   }
 
   private _startWorker(): { worker: Worker; url: string } {
@@ -233,7 +278,7 @@ export class WorkerTrainer {
     return { worker, url: new URL(WORKER_MODULE, import.meta.url).href };
   }
 
-  private _apply(packed: PackedWeights, step: number): void {
+  private _apply(packed: PackedWeights, step: number, reconstruction: Exemplar | null = null): void {
     if (this.model.isDisposed) return;
     const tensors = unpackWeights(packed);
     try {
@@ -242,6 +287,7 @@ export class WorkerTrainer {
       dispose(tensors);
     }
     this.onPreviewObservable.notifyObservers(step);
+    if (reconstruction) this.onReconstructionObservable.notifyObservers({ step, image: reconstruction });
   }
 
   private _run(
@@ -293,11 +339,11 @@ export class WorkerTrainer {
               void o.onProgress?.(data.progress);
               break;
             case 'weights':
-              this._apply(data.weights, data.step);
+              this._apply(data.weights, data.step, data.reconstruction);
               break;
             case 'done': {
               const result = data.result;
-              this._apply(data.weights, result.step);
+              this._apply(data.weights, result.step, data.reconstruction);
               const how = ready ?? { backend: 'wasm' as const, from: 'model' as const };
               settle(() => resolve({ ...result, ...how }));
               break;
@@ -326,5 +372,6 @@ export class WorkerTrainer {
     this._fail?.(new Error('WorkerTrainer was disposed during training'));
     this.onProgressObservable.clear();
     this.onPreviewObservable.clear();
+    this.onReconstructionObservable.clear();
   }
 }

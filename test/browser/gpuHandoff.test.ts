@@ -92,6 +92,24 @@ function boxError(canvas: Uint8Array, canvasWidth: number): number {
   return worst;
 }
 
+/**
+ * Largest difference (0..1 units) between a square render target read back (row 0 the image's bottom row,
+ * RGBA bytes) and an image's row-major float values, over the image's channels.
+ */
+function targetError(raw: Uint8Array, side: number, channels: number, values: Float32Array): number {
+  let worst = 0;
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const got = raw.subarray(((side - 1 - y) * side + x) * 4);
+      for (let c = 0; c < channels; c++) {
+        const want = values[(y * side + x) * channels + c] as number;
+        worst = Math.max(worst, Math.abs((got[c] as number) / 255 - want));
+      }
+    }
+  }
+  return worst;
+}
+
 async function cpuDecode(decoder: TinyDecoder, latent: Float32Array): Promise<Float32Array> {
   const image = decoder.decode(latent);
   const data = (await image.data()) as Float32Array;
@@ -223,24 +241,61 @@ describe('zero-copy hand-off into a Babylon texture', () => {
           useSharedContext,
         });
         await target.write(() => tf.tensor4d(values, [1, side, side, channels]));
-        const raw = (await target.readPixels()) as Uint8Array;
-        let worst = 0;
-        for (let y = 0; y < side; y++) {
-          for (let x = 0; x < side; x++) {
-            // Render-target row 0 is the image's bottom row.
-            const got = raw.subarray(((side - 1 - y) * side + x) * 4);
-            for (let c = 0; c < channels; c++) {
-              const want = values[(y * side + x) * channels + c] as number;
-              worst = Math.max(worst, Math.abs((got[c] as number) / 255 - want));
-            }
-          }
-        }
+        const worst = targetError((await target.readPixels()) as Uint8Array, side, channels, values);
         expect(worst, `${side}px, ${channels} channels, shared ${useSharedContext}`).toBeLessThanOrEqual(
           1 / 255,
         );
         target.dispose();
       }
     }
+  });
+
+  test('the pass reads tfjs tensors in their own texture layout, packed or not, with no repack pass', async () => {
+    const backend = getSharedBackend(stage.engine).backend as unknown as {
+      decode: (...args: unknown[]) => unknown;
+      texData: { get(dataId: object): { isPacked: boolean } };
+    };
+    const decode = backend.decode;
+    let repacks = 0;
+    backend.decode = function (this: unknown, ...args: unknown[]) {
+      repacks++;
+      return decode.apply(this, args);
+    };
+    const layouts = new Set<boolean>();
+    try {
+      for (const [side, channels] of [
+        [31, 3],
+        [32, 3],
+        [30, 4],
+        [33, 4],
+      ] as const) {
+        const values = Float32Array.from({ length: side * side * channels }, (_, i) => ((i * 53) % 97) / 96);
+        // relu on WebGL writes a packed texture (WEBGL_PACK_UNARY_OPERATIONS); values from the CPU upload unpacked.
+        for (const op of ['upload', 'relu'] as const) {
+          const target = new TensorProceduralTexture(`own${side}${op}`, stage.scene, {
+            size: side,
+            generateMipMaps: false,
+          });
+          await target.write(() => {
+            const uploaded = tf.tensor4d(values, [1, side, side, channels]);
+            const image = op === 'upload' ? uploaded : tf.relu(uploaded);
+            if (op === 'relu') layouts.add(backend.texData.get(image.dataId).isPacked);
+            else layouts.add(false);
+            return image;
+          });
+          const raw = (await target.readPixels()) as Uint8Array;
+          const worst = targetError(raw, side, channels, values);
+          // RGB images are opaque: alpha 1 in every texel.
+          if (channels === 3) expect(raw.filter((_, i) => i % 4 === 3).every((a) => a === 255)).toBe(true);
+          expect(worst, `${side}px, ${channels} channels, ${op}`).toBeLessThanOrEqual(1 / 255);
+          target.dispose();
+        }
+      }
+    } finally {
+      backend.decode = decode;
+    }
+    expect(repacks).toBe(0);
+    expect([...layouts].sort()).toEqual([false, true]);
   });
 
   test('runOnEngine refuses async work', () => {

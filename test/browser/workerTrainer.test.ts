@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { loadPretrained } from '../../src/model/pretrained/pretrained.js';
 import { TextureVae } from '../../src/model/textureVae.js';
 import type { TrainingProgress } from '../../src/model/train.js';
-import { WorkerTrainer } from '../../src/worker/workerTrainer.js';
+import { type WorkerReconstruction, WorkerTrainer } from '../../src/worker/workerTrainer.js';
 import { createOrthoScene, unlitMaterial } from '../support/orthoScene.js';
 import { stripes } from '../support/stripes.js';
 
@@ -104,6 +104,55 @@ describe('WorkerTrainer: training in a module Web Worker', () => {
     expect(during.length).toBeGreaterThanOrEqual(10);
     const gaps = during.slice(1).map((t, i) => t - during[i]);
     expect(Math.max(...gaps)).toBeLessThan(1000);
+    trainer.dispose();
+    vae.dispose();
+  });
+
+  test('the worker reconstructs the preview image with each preview, as the page model would', async () => {
+    const vae = TextureVae.create(tinyConfig, { seed: 4 });
+    const trainer = new WorkerTrainer(vae);
+    const image = stripes(16);
+    const seen: WorkerReconstruction[] = [];
+    const previews: number[] = [];
+    trainer.onPreviewObservable.add((step) => previews.push(step));
+    trainer.onReconstructionObservable.add((r) => {
+      // It comes right after the weights it was made with.
+      expect(previews.at(-1)).toBe(r.step);
+      seen.push(r);
+    });
+    await trainer.train(stripes(), {
+      steps: 4,
+      batchSize: 2,
+      patchSize: 16,
+      learningRate: 0.01,
+      previewEvery: 2,
+      previewImage: image,
+    });
+    expect(seen.map((r) => r.step)).toEqual([2, 4]);
+    const last = seen[1].image;
+    expect([last.width, last.height, last.channels, last.data.length]).toEqual([16, 16, 3, 16 * 16 * 3]);
+    // The page's model holds the last weights: its own reconstruction matches the worker's.
+    const own = tf.tidy(() => {
+      const { mean } = vae.encodeTensors(
+        tf.tensor4d(
+          Float32Array.from(image.data, (v) => v / 255),
+          [1, 16, 16, 3],
+        ),
+      );
+      return vae.decodeTensors(mean);
+    });
+    const ownPixels = own.dataSync();
+    own.dispose();
+    const worst = last.data.reduce((m, v, i) => Math.max(m, Math.abs(v - ownPixels[i])), 0);
+    expect(worst).toBeLessThan(1e-4);
+    // The two steps' reconstructions differ: each preview shows its own weights.
+    expect(seen[0].image.data.some((v, i) => v !== last.data[i])).toBe(true);
+    await expect(
+      trainer.train(stripes(), { steps: 1, patchSize: 16, previewImage: stripes(18) }),
+    ).rejects.toThrow(
+      "previewImage is 18x18 pixels; its sides must be multiples of the model's stride 4, at most 1024",
+    );
+    expect(running()).toBe(0);
     trainer.dispose();
     vae.dispose();
   });
