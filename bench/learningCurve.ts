@@ -128,7 +128,8 @@ const variants = {
 };
 const ids = values.starts.split(',');
 for (const id of ids) {
-  if (!(id in variants)) throw new Error(`unknown start '${id}'; allowed: ${Object.keys(variants).join(', ')}`);
+  if (!(id in variants))
+    throw new Error(`unknown start '${id}'; allowed: ${Object.keys(variants).join(', ')}`);
 }
 const starts: Start[] = ids.map((id) => ({
   id,
