@@ -30,7 +30,7 @@ import {
   trainTextureVae,
   VaeProceduralTexture,
 } from '../../src/index.js';
-import { type TrainingStart, WorkerTrainer } from '../../src/worker/index.js';
+import { acquireWorkerDecoder, type TrainingStart, WorkerTrainer } from '../../src/worker/index.js';
 import { addInspector } from '../shared/inspector.js';
 import { SampleTracker, sampleParams } from '../shared/sampleHook.js';
 
@@ -239,43 +239,51 @@ async function useImage(source: string | Blob, label: string): Promise<void> {
 async function showSwatch(): Promise<void> {
   if (!exemplar) return;
   const start = performance.now();
-  swatch = await Swatch.fromImage(await embedded, rgbOf(exemplar), { name: photoName });
+  const source = await embedded;
+  const { latent } = await encodeInWorker(source, rgbOf(exemplar));
+  swatch = Swatch.fromLatent(source, latent, { name: photoName });
   status.textContent = `swatch made in ${Math.round(performance.now() - start)} ms`;
   await meshTextureFor(await embedded, swatch.sample({ width: size, seed: params.seed }));
 }
 
-/** decode(encode(crop)) straight into the middle panel's texture, on Babylon's own WebGL2 context. */
-function reconstruct(): Promise<void> {
+/**
+ * Encodes `image` with `vae` in the decode worker (WASM), so the page never waits for it: the posterior mean
+ * grid of its centre crop, and with `reconstruct` its decode.
+ */
+async function encodeInWorker(
+  vae: TextureVae,
+  image: PixelImage | { data: Float32Array; width: number; height: number; channels: 3 },
+  reconstruct = false,
+) {
+  const lease = acquireWorkerDecoder(vae);
+  try {
+    return await lease.decoder.encode(image, { reconstruct });
+  } finally {
+    lease.release();
+  }
+}
+
+/** decode(encode(crop)) of the model into the middle panel, computed in the decode worker. */
+async function reconstruct(): Promise<void> {
+  const { reconstruction: image } = await encodeInWorker(
+    model,
+    { data: crop, width: size, height: size, channels: 3 },
+    true,
+  );
+  if (image) await reconstruction.writeImage(image);
+}
+
+/**
+ * The same on Babylon's own WebGL2 context, as training on the main thread (the path before workers) does:
+ * on a software rasteriser the scene waits for it.
+ */
+function reconstructOnPage(): Promise<void> {
   const pixels = crop;
   return reconstruction.write(() => {
     const image = tf.tensor4d(pixels, [1, size, size, 3]);
     const { mean, logVar } = model.encodeTensors(image);
     logVar.dispose();
     return model.decodeTensors(mean);
-  });
-}
-
-/**
- * The posterior mean of the whole photo (cut to a multiple of the stride), computed on the engine's backend
- * where the trained weights live.
- */
-function encodeExemplar(image: PixelImage): LatentGrid {
-  const width = image.width - (image.width % model.stride);
-  const height = image.height - (image.height % model.stride);
-  const pixels = new Float32Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      for (let c = 0; c < 3; c++)
-        pixels[(y * width + x) * 3 + c] = image.data[(y * image.width + x) * 3 + c] / 255;
-    }
-  }
-  return onEngine.run(() => {
-    const input = tf.tensor4d(pixels, [1, height, width, 3]);
-    const { mean, logVar } = model.encodeTensors(input);
-    const data = mean.dataSync() as Float32Array;
-    const [, rows, columns, channels] = mean.shape;
-    tf.dispose([input, mean, logVar]);
-    return { data: Float32Array.from(data), height: rows, width: columns, channels };
   });
 }
 
@@ -332,7 +340,7 @@ function drawLosses(): void {
  * its own with each preview; training on the main thread decodes it here).
  */
 async function showPreview(withReconstruction = true): Promise<void> {
-  if (withReconstruction) await reconstruct();
+  if (withReconstruction) await reconstructOnPage();
   if (meshTexture?.model === model && swatch) {
     await meshTexture.regenerate(swatch.sample({ width: size, seed: params.seed }));
   }
@@ -444,7 +452,8 @@ function meshTextureFor(decoder: TextureVae, latent: LatentGrid): Promise<void> 
 /** The mesh shows a sample of the trained model's swatch of the photo. */
 async function applyToMesh(): Promise<void> {
   if (!exemplar) return;
-  swatch = Swatch.fromLatent(model, encodeExemplar(rgbOf(exemplar)), { name: photoName });
+  const { latent } = await encodeInWorker(model, rgbOf(exemplar));
+  swatch = Swatch.fromLatent(model, latent, { name: photoName });
   await meshTextureFor(model, swatch.sample({ width: size, seed: params.seed }));
 }
 

@@ -1,5 +1,5 @@
 import { textureVaeConfigHash } from '../model/configHash.js';
-import { cropPixels, type PixelImage } from '../model/pixelImage.js';
+import { centreCrop, type PixelImage } from '../model/pixelImage.js';
 import type { TextureVae } from '../model/textureVae.js';
 import { checkTextureSize, MAX_TEXTURE_SIZE, type TextureVaeConfig } from '../model/textureVaeConfig.js';
 import { roundToFloat16 } from './float16.js';
@@ -391,20 +391,6 @@ function resolveOptions(
     throw new Error(`name must be a string of 1 to ${maxNameLength} characters, got ${JSON.stringify(name)}`);
   }
   return Object.freeze({ tileable, patchSize, candidates, name });
-}
-
-/** The largest centred crop whose sides are multiples of `stride`. */
-function centreCrop(image: PixelImage, stride: number): PixelImage {
-  const width = image.width - (image.width % stride);
-  const height = image.height - (image.height % stride);
-  if (width === image.width && height === image.height) return image;
-  return cropPixels(
-    image,
-    Math.floor((image.width - width) / 2),
-    Math.floor((image.height - height) / 2),
-    width,
-    height,
-  );
 }
 
 /**

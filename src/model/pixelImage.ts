@@ -44,3 +44,17 @@ export function cropPixels<T extends ImageRows>(
   }
   return { data: out, width, height, channels: c } as T;
 }
+
+/** The centre crop of `image` whose sides are multiples of `stride` (the image itself when they already are). */
+export function centreCrop<T extends ImageRows>(image: T, stride: number): T {
+  const width = image.width - (image.width % stride);
+  const height = image.height - (image.height % stride);
+  if (width === image.width && height === image.height) return image;
+  return cropPixels(
+    image,
+    Math.floor((image.width - width) / 2),
+    Math.floor((image.height - height) / 2),
+    width,
+    height,
+  );
+}

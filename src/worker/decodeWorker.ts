@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 // The decode worker's entry: a TextureVae on tfjs's WASM backend, answering the page's requests in order.
-import { io, tidy } from '@tensorflow/tfjs-core';
+import { io, type Tensor4D, tensor4d, tidy } from '@tensorflow/tfjs-core';
+import type { DecodedImage } from '../gpu/decodeSource.js';
 import { latentToTensor } from '../latent/latentGrid.js';
 import { TextureVae } from '../model/textureVae.js';
 import type { DecodeWorkerReply, DecodeWorkerRequest } from './decodeProtocol.js';
@@ -25,13 +26,35 @@ async function handle(request: DecodeWorkerRequest): Promise<void> {
   }
   if (!model) throw new Error('the decode worker has no model: send a load request first');
   const current = model;
-  const image = tidy(() => current.decodeTensors(latentToTensor(request.latent)));
+  if (request.type === 'encode') {
+    const { data, width, height, channels } = request.image;
+    const mean = tidy(() => {
+      const encoded = current.encodeTensors(tensor4d(data, [1, height, width, channels]));
+      encoded.logVar.dispose();
+      return encoded.mean;
+    });
+    try {
+      const [, rows, columns, depth] = mean.shape;
+      const reconstruction = request.reconstruct ? await pixelsOf(current.decodeTensors(mean)) : null;
+      const values = (await mean.data()) as Float32Array;
+      const latent = { data: values, height: rows, width: columns, channels: depth };
+      const transfer = [values.buffer, ...(reconstruction ? [reconstruction.data.buffer] : [])];
+      reply({ type: 'encoded', id: request.id, latent, reconstruction }, transfer);
+    } finally {
+      mean.dispose();
+    }
+    return;
+  }
+  const image = await pixelsOf(tidy(() => current.decodeTensors(latentToTensor(request.latent))));
+  reply({ type: 'decoded', id: request.id, image }, [image.data.buffer]);
+}
+
+/** The pixels of a decoded image tensor, which this disposes. */
+async function pixelsOf(image: Tensor4D): Promise<DecodedImage> {
   try {
     const [, height, width, channels] = image.shape;
     const data = (await image.data()) as Float32Array;
-    reply({ type: 'decoded', id: request.id, image: { data, width, height, channels: channels as 3 | 4 } }, [
-      data.buffer,
-    ]);
+    return { data, width, height, channels: channels as 3 | 4 };
   } finally {
     image.dispose();
   }

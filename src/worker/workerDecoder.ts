@@ -1,6 +1,8 @@
 import { io, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { DecodedImage } from '../gpu/decodeSource.js';
 import type { LatentGrid } from '../latent/latentGrid.js';
+import { type Exemplar, toExemplars } from '../model/exemplars.js';
+import { centreCrop, type PixelImage } from '../model/pixelImage.js';
 import type { TextureVae } from '../model/textureVae.js';
 import type { DecodeWorkerReply, DecodeWorkerRequest } from './decodeProtocol.js';
 import type { WasmWorkerBackendInfo } from './wasmWorkerBackend.js';
@@ -88,6 +90,33 @@ export class WorkerDecoder {
     return this._request<DecodedImage>({ type: 'decode', id: this._nextId++, latent: copy }, [data.buffer]);
   }
 
+  /**
+   * Encodes `image` in the worker: the posterior mean grid of its centre crop whose sides are multiples of the
+   * model's stride (what `TextureVae.encode` returns, and `Swatch.fromLatent` takes), and with `reconstruct`
+   * also the decode of that grid. The image is checked and copied here; the caller keeps it.
+   */
+  async encode(
+    image: PixelImage | Exemplar,
+    options: { reconstruct?: boolean } = {},
+  ): Promise<{ latent: LatentGrid; reconstruction: DecodedImage | null }> {
+    this._throwIfUnusable();
+    if (this.model.isDisposed) throw new Error('the TextureVae of this WorkerDecoder has been disposed');
+    const [exemplar] = await toExemplars(image, { channels: this.model.outputChannels });
+    const stride = this.model.stride;
+    if (exemplar.width < stride || exemplar.height < stride) {
+      throw new Error(
+        `an image to encode must be at least the model's stride (${stride} px) a side, got ${exemplar.width}x${exemplar.height}`,
+      );
+    }
+    const crop = centreCrop(exemplar, stride);
+    await this._syncWeights();
+    const reply = await this._request<{ latent: LatentGrid; reconstruction: DecodedImage | null }>(
+      { type: 'encode', id: this._nextId++, image: crop, reconstruct: options.reconstruct === true },
+      [crop.data.buffer],
+    );
+    return { latent: reply.latent, reconstruction: reply.reconstruction };
+  }
+
   /** Sends the model's weights when the worker does not have these ones yet. */
   private _syncWeights(): Promise<WasmWorkerBackendInfo> {
     const ids = this.model.trainableVariables.map((v) => (v as TensorInfo).dataId);
@@ -139,6 +168,7 @@ export class WorkerDecoder {
     this._waiters.delete(reply.id);
     if (reply.type === 'failed') waiter.reject(new Error(reply.message));
     else if (reply.type === 'loaded') waiter.resolve(reply.backend as never);
+    else if (reply.type === 'encoded') waiter.resolve(reply as never);
     else waiter.resolve(reply.image as never);
   }
 

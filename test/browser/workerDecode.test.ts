@@ -110,6 +110,47 @@ describe('decoding in a Web Worker on the WASM backend (Chromium, SwiftShader)',
     await expect(decoder.decode(wrong)).rejects.toThrow('WorkerDecoder has been disposed');
   });
 
+  test("encode runs in the worker: the model's posterior mean and its decode, of the image's centre crop", async () => {
+    const tensors = tf.memory().numTensors;
+    const decoder = new WorkerDecoder(model);
+    // 34x30 px: the centre 32x28 crop (multiples of the stride 4) is what gets encoded.
+    const image = {
+      data: Uint8Array.from({ length: 30 * 34 * 3 }, (_, i) => (i * 29) % 251),
+      width: 34,
+      height: 30,
+      channels: 3 as const,
+    };
+    const { latent, reconstruction } = await decoder.encode(image, { reconstruct: true });
+    const crop = new Float32Array(28 * 32 * 3);
+    for (let y = 0; y < 28; y++) {
+      for (let x = 0; x < 32; x++) {
+        for (let c = 0; c < 3; c++)
+          crop[(y * 32 + x) * 3 + c] = image.data[((y + 1) * 34 + x + 1) * 3 + c] / 255;
+      }
+    }
+    const own = tf.tidy(() => {
+      const { mean } = model.encodeTensors(tf.tensor4d(crop, [1, 28, 32, 3]));
+      return [mean, model.decodeTensors(mean)] as const;
+    });
+    const [mean, decoded] = [own[0].dataSync(), own[1].dataSync()];
+    tf.dispose([...own]);
+    expect([latent.height, latent.width, latent.channels]).toEqual([7, 8, 4]);
+    expect(latent.data.reduce((m, v, i) => Math.max(m, Math.abs(v - mean[i])), 0)).toBeLessThan(1e-4);
+    expect(reconstruction && [reconstruction.width, reconstruction.height, reconstruction.channels]).toEqual([
+      32, 28, 3,
+    ]);
+    const pixels = reconstruction?.data ?? new Float32Array();
+    expect(pixels.reduce((m, v, i) => Math.max(m, Math.abs(v - decoded[i])), 0)).toBeLessThan(1e-4);
+    // The caller's image is untouched; without reconstruct only the grid comes back.
+    expect(image.data.length).toBe(30 * 34 * 3);
+    expect((await decoder.encode(image)).reconstruction).toBeNull();
+    await expect(
+      decoder.encode({ ...image, data: image.data.subarray(0, 9), width: 3, height: 1 }),
+    ).rejects.toThrow("an image to encode must be at least the model's stride (4 px) a side, got 3x1");
+    decoder.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
   test('a worker that fails to load rejects naming its URL', async () => {
     const url = new URL('/no/such/decodeWorker.js', location.href);
     const decoder = new WorkerDecoder(model, { workerUrl: url });
