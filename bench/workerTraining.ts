@@ -17,6 +17,8 @@ import {
 import { machineLine, markdownTable, writeResultsSection } from './results.ts';
 
 const seconds = Number(process.argv[2] ?? 40);
+/** The worker's CPU share the training sample starts with (samples/training/main.ts, `share`). */
+const SAMPLE_CPU_SHARE = 0.25;
 const query = 'still&size=128&steps=5000&batch=4&patch=32&lr=0.0005&preview=10';
 
 /** Starts recording the time of every animation frame in the page. */
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
   try {
     const phases = [
       await phase(chromium, server.url, 'idle', '', false),
+      await phase(chromium, server.url, 'training in the worker (cpuShare 0.25)', '&share=0.25', true),
       await phase(chromium, server.url, 'training in the worker (cpuShare 0.5)', '&share=0.5', true),
       await phase(chromium, server.url, 'training in the worker (cpuShare 1)', '&share=1', true),
       await phase(chromium, server.url, 'training on the main thread (WebGL)', '&thread=main', true),
@@ -112,7 +115,9 @@ function report(phases: Phase[], chromiumVersion: string): void {
     (percentile(p.frames, 95) / idleP95).toFixed(2),
     p.stepsPerSecond === null ? '-' : p.stepsPerSecond.toFixed(3),
   ]);
-  const [, worker, fullWorker, mainThread] = phases;
+  const worker = phases.find((p) => p.name.includes(`cpuShare ${SAMPLE_CPU_SHARE})`)) as Phase;
+  const fullWorker = phases.find((p) => p.name.includes('cpuShare 1)')) as Phase;
+  const mainThread = phases[phases.length - 1];
   const markdown = [
     '## Training in a Web Worker: frame times and steps per second',
     '',
@@ -125,7 +130,7 @@ function report(phases: Phase[], chromiumVersion: string): void {
     '',
     `Steps per second, worker (WASM, cpuShare 1) / main thread (WebGL): ${((fullWorker.stepsPerSecond ?? 0) / (mainThread.stepsPerSecond ?? 1)).toFixed(2)}`,
     '',
-    `Fine-tuning the embedded model (batch 4, 32x32 patches, previews every 10 steps redraw the reconstruction and the mesh; the worker with cpuShare 0.5, the sample's default), ${seconds} s a phase after the first step, each phase in a fresh page; the worker chose WASM (WebGL here is SwiftShader). ${machineLine()}, Chromium ${chromiumVersion}, 2 cores shared with other jobs: compare rows of one run only.`,
+    `Fine-tuning the embedded model (batch 4, 32x32 patches, previews every 10 steps redraw the reconstruction and the mesh; the line above is the worker with cpuShare ${SAMPLE_CPU_SHARE}, the sample's default), ${seconds} s a phase after the first step, each phase in a fresh page; the worker chose WASM (WebGL here is SwiftShader). ${machineLine()}, Chromium ${chromiumVersion}, 2 cores: compare rows of one run only.`,
     '',
     `\`npx tsx bench/workerTraining.ts ${seconds}\``,
   ].join('\n');

@@ -111,7 +111,7 @@ const params = {
   previewEvery: Math.round(url.number('preview', 10)),
   from: (url.get('from') === 'scratch' ? 'scratch' : 'embedded') as TrainingStart,
   thread: url.get('thread') === 'main' ? 'main' : 'worker',
-  cpuShare: url.number('share', 0.5),
+  cpuShare: url.number('share', 0.25),
   train: () => run(train()),
   stop: () => controller?.abort(),
   applyToMesh: () => run(applyToMesh()),
