@@ -57,6 +57,18 @@ async function frameIntervals(page: Page, during: () => Promise<void>): Promise<
   return page.evaluate('window.__recording = false, window.__frames') as Promise<number[]>;
 }
 
+/**
+ * A one-pixel read of the sample's canvas: it waits for every GPU command issued so far (SwiftShader runs them
+ * lazily), so the zero-copy path's decodes do not spill into the next measurement.
+ */
+async function waitForGpu(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const canvas = document.querySelector('canvas#scene') as HTMLCanvasElement;
+    const gl = canvas.getContext('webgl2') as WebGL2RenderingContext;
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+  });
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
@@ -78,11 +90,7 @@ async function main(): Promise<void> {
       const { page } = sample;
       const state = await sampleState(page);
       // The first decodes' GPU work finishes before idle frames are counted.
-      await page.evaluate(() => {
-        const canvas = document.querySelector('canvas#scene') as HTMLCanvasElement;
-        const gl = canvas.getContext('webgl2') as WebGL2RenderingContext;
-        gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
-      });
+      await waitForGpu(page);
       // At least `idleMs` and 10 frames: on a loaded machine one idle frame can take seconds.
       const idleFrames = await frameIntervals(page, async () => {
         await new Promise((r) => setTimeout(r, idleMs));
@@ -96,13 +104,7 @@ async function main(): Promise<void> {
           const start = performance.now();
           await clickGui(page, 'regenerate once');
           await idle(page);
-          // A one-pixel read of the canvas waits for every GPU command issued so far (SwiftShader runs them
-          // lazily): without it, the zero-copy path's decodes would spill into the next measurement.
-          await page.evaluate(() => {
-            const canvas = document.querySelector('canvas#scene') as HTMLCanvasElement;
-            const gl = canvas.getContext('webgl2') as WebGL2RenderingContext;
-            gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
-          });
+          await waitForGpu(page);
           wallMs.push(performance.now() - start);
         });
         regenerateMs.push((await sampleState(page)).allDecodesMs as number);
