@@ -2,12 +2,15 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dispose } from '@tensorflow/tfjs-core';
+import { dispose, tensor } from '@tensorflow/tfjs-core';
 
 import {
+  DEFAULT_ADVERSARIAL_WEIGHT,
+  DEFAULT_FOURIER_WEIGHT,
   DEFAULT_PATCH_WEIGHT,
   DEFAULT_PIXEL_LOSS,
   loadPretrained,
+  PatchDiscriminator,
   type PixelImage,
   type PixelLoss,
   TextureVae,
@@ -21,6 +24,60 @@ import { formatSeconds, ProgressBar } from './progress.js';
 
 /** The file beside model.json that records how far a model has trained, for --resume. */
 export const TRAINING_STATE_FILE = 'training.json';
+/** The adversarial term's critic in a checkpoint: its weights as float32, little-endian, in variables order. */
+export const CRITIC_FILE = 'critic.bin';
+
+function saveCritic(dir: string, critic: PatchDiscriminator): void {
+  const weights = critic.getWeights();
+  try {
+    const parts = weights.map((w) => w.dataSync() as Float32Array);
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+    let offset = 0;
+    for (const p of parts) {
+      bytes.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), offset);
+      offset += p.byteLength;
+    }
+    writeFileSync(join(dir, CRITIC_FILE), bytes);
+  } finally {
+    dispose(weights);
+  }
+}
+
+/** Loads CRITIC_FILE of `dir` into `critic`, checking its size before reading it. */
+function loadCritic(dir: string, critic: PatchDiscriminator): void {
+  const path = join(dir, CRITIC_FILE);
+  const shapes = PatchDiscriminator.kernelShapes(critic.widths, critic.channels).flatMap((k) => [k, [k[3]]]);
+  const expected = 4 * shapes.reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
+  if (!existsSync(path)) {
+    throw new Error(
+      `--resume ${dir} records a critic but holds no ${CRITIC_FILE}; pass a folder written by train`,
+    );
+  }
+  const size = statSync(path).size;
+  if (size !== expected) {
+    throw new Error(
+      `${path} must hold ${expected} bytes (the critic of widths ${critic.widths.join(', ')}), got ${size}`,
+    );
+  }
+  const bytes = readFileSync(path);
+  const values = new Float32Array(expected / 4);
+  new Uint8Array(values.buffer).set(bytes);
+  for (const v of values) {
+    if (!Number.isFinite(v)) throw new Error(`${path} holds a value that is not a finite number`);
+  }
+  const weights: ReturnType<typeof tensor>[] = [];
+  let offset = 0;
+  for (const shape of shapes) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    weights.push(tensor(values.subarray(offset, offset + n), shape));
+    offset += n;
+  }
+  try {
+    critic.setWeights(weights);
+  } finally {
+    dispose(weights);
+  }
+}
 
 const help = `usage: babylon-vae-textures train <images...> --out <dir> [options]
 
@@ -37,6 +94,11 @@ training:
   --seed <n>               seed of weights, crops and noise, 0..4294967295 (default: 0)
   --pixel-loss <kind>      pixel term of the loss: mse, l1 or charbonnier (default: charbonnier)
   --patch-weight <x>       weight of the multi-scale patch term that asks for fine detail, 0 = off (default: 0)
+  --fourier-weight <x>     weight of the Fourier-amplitude term that keeps the energy of fine detail, 0 = off (default: 0)
+  --adversarial-weight <x> weight of the adversarial term (a PatchGAN critic trained alongside, kept in the
+                           output folder as critic.bin), times its adaptive weight; 0 = off (default: 0)
+  --adversarial-start <n>  step after which the decoder gets the adversarial term; the critic trains from the
+                           start (default: 0)
   --no-augment             no random flips or quarter turns of the patches
   --save-every <n>         also save a checkpoint every n steps, 0 for never (default: 500)
   --from <default|dir>     start from the weights of the embedded model (default) or of a saved model:
@@ -67,6 +129,11 @@ interface TrainingState {
   /** The loss recipe, reused by --resume unless given again. */
   pixelLoss?: PixelLoss;
   patchWeight?: number;
+  fourierWeight?: number;
+  adversarialWeight?: number;
+  adversarialStart?: number;
+  /** The critic of the adversarial term, saved as CRITIC_FILE next to the model. */
+  critic?: { widths: number[] };
   /** The --from model, if any. */
   from?: string;
   /** Training wall time over all runs. */
@@ -111,6 +178,9 @@ export async function run(argv: string[]): Promise<number> {
       'no-augment': { type: 'boolean', default: false },
       'pixel-loss': { type: 'string' },
       'patch-weight': { type: 'string' },
+      'fourier-weight': { type: 'string' },
+      'adversarial-weight': { type: 'string' },
+      'adversarial-start': { type: 'string' },
       upsample: { type: 'string' },
       'save-every': { type: 'string' },
       resume: { type: 'string' },
@@ -206,6 +276,24 @@ export async function run(argv: string[]): Promise<number> {
       previous?.patchWeight ?? DEFAULT_PATCH_WEIGHT,
       { min: 0 },
     ),
+    fourierWeight: number(
+      'fourier-weight',
+      values['fourier-weight'],
+      previous?.fourierWeight ?? DEFAULT_FOURIER_WEIGHT,
+      { min: 0 },
+    ),
+    adversarialWeight: number(
+      'adversarial-weight',
+      values['adversarial-weight'],
+      previous?.adversarialWeight ?? DEFAULT_ADVERSARIAL_WEIGHT,
+      { min: 0 },
+    ),
+    adversarialStart: integer(
+      'adversarial-start',
+      values['adversarial-start'],
+      previous?.adversarialStart ?? 0,
+      { min: 0 },
+    ),
   };
 
   const from = values.from;
@@ -246,10 +334,16 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     model = TextureVae.create(config, { seed });
   }
+  let critic: PatchDiscriminator | undefined;
   try {
     const images: PixelImage[] = [];
     for (const path of positionals) images.push(await readExemplarFile(path, model.outputChannels));
 
+    // The adversarial term's critic lives in the checkpoint folder, so a resumed run continues with it.
+    if (training.adversarialWeight > 0) {
+      critic = new PatchDiscriminator({ channels: model.outputChannels, seed: (seed + 1) >>> 0 });
+      if (previous?.critic && resumeDir !== undefined) loadCritic(resumeDir, critic);
+    }
     let last: TrainingRecord | null = null;
     const started = Date.now();
     const save = async (step: number) => {
@@ -263,9 +357,14 @@ export async function run(argv: string[]): Promise<number> {
         reconstruction: last?.reconstruction ?? null,
         pixelLoss: training.pixelLoss,
         patchWeight: training.patchWeight,
+        fourierWeight: training.fourierWeight,
+        adversarialWeight: training.adversarialWeight,
+        adversarialStart: training.adversarialStart,
+        ...(critic ? { critic: { widths: [...critic.widths] } } : {}),
         ...((from ?? previous?.from) ? { from: from ?? previous?.from } : {}),
         seconds: earlierSeconds + (Date.now() - started) / 1000,
       };
+      if (critic) saveCritic(out, critic);
       writeFileSync(join(out, TRAINING_STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
     };
 
@@ -278,6 +377,7 @@ export async function run(argv: string[]): Promise<number> {
       result = await trainTextureVae(model, images, {
         ...training,
         startStep,
+        discriminator: critic,
         signal: controller.signal,
         onProgress: async (p) => {
           last = p;
@@ -302,6 +402,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return result.aborted ? 130 : 0;
   } finally {
+    critic?.dispose();
     model.dispose();
   }
 }

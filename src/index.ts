@@ -54,6 +54,11 @@ export {
   type VaeMaterialView,
   VaeTextureBlock,
 } from './materials/index.js';
+export {
+  DEFAULT_DISCRIMINATOR_WIDTHS,
+  PatchDiscriminator,
+  type PatchDiscriminatorOptions,
+} from './model/discriminator.js';
 // Models: load, create, train.
 export {
   type Exemplar,
@@ -84,6 +89,8 @@ export {
   textureVaeParameterCount,
 } from './model/textureVaeConfig.js';
 export {
+  DEFAULT_ADVERSARIAL_WEIGHT,
+  DEFAULT_FOURIER_WEIGHT,
   DEFAULT_PATCH_WEIGHT,
   DEFAULT_PIXEL_LOSS,
   type ProgressObservableLike,

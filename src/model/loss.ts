@@ -3,11 +3,15 @@ import {
   add,
   avgPool,
   customGrad,
+  dispose,
   exp,
   type GradSaveFunc,
   image,
+  matMul,
   mean,
   mul,
+  neg,
+  relu,
   reshape,
   type Scalar,
   scalar,
@@ -200,6 +204,69 @@ export function patchSwd(images: Tensor4D, decoded: Tensor4D, directions: readon
   });
 }
 
+/** cos(2 pi k n / size) / sqrt(size) and sin(...) / sqrt(size), the two real halves of the orthonormal DFT. */
+const dftCache = new Map<number, readonly [Float32Array, Float32Array]>();
+
+function dftHalves(size: number): readonly [Float32Array, Float32Array] {
+  let halves = dftCache.get(size);
+  if (!halves) {
+    const c = new Float32Array(size * size);
+    const s = new Float32Array(size * size);
+    const norm = 1 / Math.sqrt(size);
+    for (let k = 0; k < size; k++) {
+      for (let n = 0; n < size; n++) {
+        // (k * n) mod size keeps the angle small, so large sizes lose no precision.
+        const angle = (2 * Math.PI * ((k * n) % size)) / size;
+        c[k * size + n] = Math.cos(angle) * norm;
+        s[k * size + n] = Math.sin(angle) * norm;
+      }
+    }
+    halves = [c, s];
+    if (dftCache.size < 16) dftCache.set(size, halves);
+  }
+  return halves;
+}
+
+/**
+ * Amplitude |F(x)| of the orthonormal 2-D DFT of every channel of every image, [B, H, W, C] -> [B, C, W, H]
+ * (frequency v along the width, then u along the height). Written with matrix products, which every backend
+ * differentiates: with C and S the cosine and sine halves, F(M) = (C - iS) M (C - iS) for each H x W channel M
+ * (both halves are symmetric), so Re = C M C - S M S and Im = -(C M S + S M C). sqrt(Re^2 + Im^2 + 1e-12) keeps
+ * the gradient finite at zero amplitude. The caller owns the result.
+ */
+export function fourierAmplitude(x: Tensor4D): Tensor4D {
+  const [b, h, w, c] = x.shape;
+  return tidy(() => {
+    const [cw, sw] = dftHalves(w).map((m) => tensor2d(m, [w, w]));
+    const [ch, sh] = h === w ? [cw, sw] : dftHalves(h).map((m) => tensor2d(m, [h, h]));
+    // Rows of M along the width: [B * C * H, W] times the width's halves.
+    const rowsOf = reshape(transpose(x, [0, 3, 1, 2]), [b * c * h, w]);
+    const mc = matMul(rowsOf, cw);
+    const ms = matMul(rowsOf, sw);
+    // Transpose each channel, [B * C * W, H], and multiply by the height's halves: this gives Re and Im
+    // transposed, which leaves the amplitude unchanged.
+    const columns = (t: Tensor) => reshape(transpose(reshape(t, [b * c, h, w]), [0, 2, 1]), [b * c * w, h]);
+    const mcT = columns(mc);
+    const msT = columns(ms);
+    const re = sub(matMul(mcT, ch), matMul(msT, sh));
+    const im = add(matMul(msT, ch), matMul(mcT, sh));
+    return reshape(sqrt(add(add(square(re), square(im)), 1e-12)), [b, c, w, h]) as Tensor4D;
+  });
+}
+
+/**
+ * The Fourier-amplitude term: mean over images, channels and frequencies of |amplitude(decoded) -
+ * amplitude(images)| (orthonormal 2-D DFT of each whole patch, see fourierAmplitude). A pixel term pulls the
+ * detail it cannot place exactly towards zero; this term asks for the photo's amount of detail at every
+ * frequency and orientation whatever its phase, so fine grain keeps its energy. The caller owns the result.
+ */
+export function fourierAmplitudeError(images: Tensor4D, decoded: Tensor4D): Scalar {
+  if (images.shape.join() !== decoded.shape.join()) {
+    throw new Error(`Fourier term needs equal shapes, got [${images.shape}] and [${decoded.shape}]`);
+  }
+  return tidy(() => mean(abs(sub(fourierAmplitude(decoded), fourierAmplitude(images)))) as Scalar);
+}
+
 /** Unit-norm random kernels for patchSwd, one [patchSize, patchSize, channels, directions] tensor per level. */
 export function randomPatchDirections(
   options: Readonly<PatchSwdOptions>,
@@ -222,18 +289,57 @@ export function randomPatchDirections(
   return out;
 }
 
+/**
+ * The critic's hinge loss (as in the Stable Diffusion VAE): 0.5 * (mean(relu(1 - real)) + mean(relu(1 + fake)))
+ * over the scores of photo patches and of decoded patches. It is zero once every photo window scores >= 1 and
+ * every decoded one <= -1. The caller owns the result.
+ */
+export function hingeCriticLoss(realScores: Tensor, fakeScores: Tensor): Scalar {
+  return tidy(() => mul(add(mean(relu(sub(1, realScores))), mean(relu(add(1, fakeScores)))), 0.5) as Scalar);
+}
+
+/** The decoder's side of the hinge game: -mean(fake scores), lower when decoded windows look like photos. */
+export function hingeGeneratorLoss(fakeScores: Tensor): Scalar {
+  return tidy(() => neg(mean(fakeScores)) as Scalar);
+}
+
+/** Largest adaptive weight (Stable Diffusion's VAE clips it at 1e4 as well). */
+export const MAX_ADAPTIVE_WEIGHT = 1e4;
+
+/**
+ * The adaptive weight of the adversarial term: |grad of the reconstruction terms| / (|grad of the adversarial
+ * term| + 1e-4), clipped to [0, MAX_ADAPTIVE_WEIGHT], so the adversarial term pulls as hard as the
+ * reconstruction does whatever the two losses' scales. The Stable Diffusion VAE takes both gradients at the last
+ * layer's weights; training here takes them at the decoded pixels, which needs no second pass through the decoder
+ * (see trainTextureVae). Non-finite norms give 0 (the adversarial term stays off for that step).
+ */
+export function adaptiveAdversarialWeight(
+  reconstructionGradNorm: number,
+  adversarialGradNorm: number,
+): number {
+  if (!Number.isFinite(reconstructionGradNorm) || !Number.isFinite(adversarialGradNorm)) return 0;
+  const w = reconstructionGradNorm / (adversarialGradNorm + 1e-4);
+  return Math.min(Math.max(w, 0), MAX_ADAPTIVE_WEIGHT);
+}
+
 /** The loss terms of one batch, all scalars owned by the caller. */
 export type ElboTerms = {
-  /** pixel + beta * kl + patchWeight * patch: what training minimises. */
+  /** pixel + beta * kl + patchWeight * patch + fourierWeight * fourier: what training minimises. */
   total: Scalar;
   /** Mean squared error per value, whatever the pixel term (PSNR = -10 log10 of it). */
   reconstruction: Scalar;
   kl: Scalar;
   /** The patch term (0 when its weight is 0). */
   patch: Scalar;
+  /** The Fourier-amplitude term (0 when its weight is 0). */
+  fourier: Scalar;
+  /** The adversarial term, hingeGeneratorLoss of the critic's scores (0 when its weight is 0). */
+  adversarial: Scalar;
+  /** The decoded batch, only when LossOptions.keepDecoded is set. */
+  decoded?: Tensor4D;
 };
 
-/** How a batch's loss is made: the pixel term, the KL weight and the patch term. */
+/** How a batch's loss is made: the pixel term, the KL weight, the patch term and the Fourier term. */
 export interface LossOptions {
   /** (default: 'mse') */
   readonly pixel?: PixelLoss;
@@ -241,11 +347,68 @@ export interface LossOptions {
   readonly patchWeight?: number;
   /** Kernels from randomPatchDirections; needed when patchWeight > 0. */
   readonly patchDirections?: readonly Tensor4D[];
+  /** Weight of the Fourier-amplitude term, fourierAmplitudeError (default: 0, off). */
+  readonly fourierWeight?: number;
+  /** Weight of the adversarial term hingeGeneratorLoss(critic(decoded)) (default: 0, off). */
+  readonly adversarialWeight?: number;
+  /** Scores of decoded windows (PatchDiscriminator.scores); needed when adversarialWeight > 0. */
+  readonly critic?: (decoded: Tensor4D) => Tensor;
+  /** Also return the decoded batch as ElboTerms.decoded (for the critic's own step) (default: false). */
+  readonly keepDecoded?: boolean;
+}
+
+interface ReconstructionParts {
+  readonly reconstruction: Scalar;
+  readonly patch: Scalar;
+  readonly fourier: Scalar;
+  readonly sum: Scalar;
+}
+
+function checkWeight(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`${name} must be a finite number >= 0, got ${value}`);
+  return value;
+}
+
+/** The terms that compare `decoded` with `images` (every term but the KL and the adversarial one). */
+function reconstructionParts(images: Tensor, decoded: Tensor, options: LossOptions): ReconstructionParts {
+  const pixelKind = options.pixel ?? 'mse';
+  if (!PIXEL_LOSSES.includes(pixelKind)) {
+    throw new Error(`pixel loss must be one of ${PIXEL_LOSSES.join(', ')}, got ${JSON.stringify(pixelKind)}`);
+  }
+  const patchWeight = checkWeight('patchWeight', options.patchWeight ?? 0);
+  const fourierWeight = checkWeight('fourierWeight', options.fourierWeight ?? 0);
+  if (patchWeight > 0 && !options.patchDirections?.length) {
+    throw new Error('patchWeight > 0 needs patchDirections (see randomPatchDirections)');
+  }
+  return tidy(() => {
+    const reconstruction = reconstructionError(images, decoded);
+    const pixel = pixelKind === 'mse' ? reconstruction : pixelError(images, decoded, pixelKind);
+    const patch =
+      patchWeight > 0
+        ? patchSwd(images as Tensor4D, decoded as Tensor4D, options.patchDirections ?? [])
+        : scalar(0);
+    const fourier =
+      fourierWeight > 0 ? fourierAmplitudeError(images as Tensor4D, decoded as Tensor4D) : scalar(0);
+    const sum = add(add(pixel, mul(patch, patchWeight)), mul(fourier, fourierWeight)) as Scalar;
+    return { reconstruction, patch, fourier, sum };
+  });
 }
 
 /**
- * total = pixel + beta * kl + patchWeight * patch, with the reduction documented above: `images` / `decoded`
- * are [B, H, W, C], `meanT` / `logVar` the posterior of the same batch.
+ * pixel + patchWeight * patch + fourierWeight * fourier: the part of the loss that compares `decoded` with
+ * `images` (no KL, no adversarial term). The caller owns the result.
+ */
+export function reconstructionLoss(images: Tensor, decoded: Tensor, options: LossOptions = {}): Scalar {
+  const parts = reconstructionParts(images, decoded, options);
+  dispose([parts.reconstruction, parts.patch, parts.fourier]);
+  return parts.sum;
+}
+
+/**
+ * total = pixel + beta * kl + patchWeight * patch + fourierWeight * fourier + adversarialWeight * adversarial,
+ * with the reduction documented above: `images` / `decoded` are [B, H, W, C], `meanT` / `logVar` the posterior
+ * of the same batch.
  */
 export function elbo(
   images: Tensor,
@@ -256,27 +419,29 @@ export function elbo(
   options: LossOptions = {},
 ): ElboTerms {
   if (!Number.isFinite(beta) || beta < 0) throw new Error(`beta must be a finite number >= 0, got ${beta}`);
-  const pixelKind = options.pixel ?? 'mse';
-  if (!PIXEL_LOSSES.includes(pixelKind)) {
-    throw new Error(`pixel loss must be one of ${PIXEL_LOSSES.join(', ')}, got ${JSON.stringify(pixelKind)}`);
-  }
-  const patchWeight = options.patchWeight ?? 0;
-  if (!Number.isFinite(patchWeight) || patchWeight < 0) {
-    throw new Error(`patchWeight must be a finite number >= 0, got ${patchWeight}`);
-  }
-  if (patchWeight > 0 && !options.patchDirections?.length) {
-    throw new Error('patchWeight > 0 needs patchDirections (see randomPatchDirections)');
+  const adversarialWeight = checkWeight('adversarialWeight', options.adversarialWeight ?? 0);
+  const critic = options.critic;
+  if (adversarialWeight > 0 && typeof critic !== 'function') {
+    throw new Error('adversarialWeight > 0 needs a critic (see PatchDiscriminator.scores)');
   }
   return tidy(() => {
+    const parts = reconstructionParts(images, decoded, options);
     const valuesPerImage = images.size / (images.shape[0] ?? 1);
-    const reconstruction = reconstructionError(images, decoded);
-    const pixel = pixelKind === 'mse' ? reconstruction : pixelError(images, decoded, pixelKind);
     const kl = mul(klDivergence(meanT, logVar), 1 / valuesPerImage) as Scalar;
-    const patch =
-      patchWeight > 0
-        ? patchSwd(images as Tensor4D, decoded as Tensor4D, options.patchDirections ?? [])
-        : scalar(0);
-    const total = add(add(pixel, mul(kl, scalar(beta))), mul(patch, scalar(patchWeight))) as Scalar;
-    return { total, reconstruction, kl, patch };
+    const adversarial =
+      adversarialWeight > 0 && critic ? hingeGeneratorLoss(critic(decoded as Tensor4D)) : scalar(0);
+    const total = add(
+      add(parts.sum, mul(kl, scalar(beta))),
+      mul(adversarial, scalar(adversarialWeight)),
+    ) as Scalar;
+    const terms: ElboTerms = {
+      total,
+      reconstruction: parts.reconstruction,
+      kl,
+      patch: parts.patch,
+      fourier: parts.fourier,
+      adversarial,
+    };
+    return options.keepDecoded ? { ...terms, decoded: decoded as Tensor4D } : terms;
   });
 }

@@ -1,16 +1,32 @@
 import {
   dispose,
+  grad,
   keep,
   type NamedTensorMap,
+  norm,
+  type Optimizer,
   type Scalar,
   type Tensor,
+  type Tensor4D,
+  tidy,
   train,
   variableGrads,
 } from '@tensorflow/tfjs-core';
 
 import { checkSeed, SeededRandom } from '../latent/random.js';
+import { DEFAULT_DISCRIMINATOR_WIDTHS, PatchDiscriminator } from './discriminator.js';
 import { type ExemplarSource, toExemplars } from './exemplars.js';
-import { DEFAULT_PATCH_SWD, PIXEL_LOSSES, type PixelLoss, randomPatchDirections } from './loss.js';
+import {
+  adaptiveAdversarialWeight,
+  DEFAULT_PATCH_SWD,
+  hingeCriticLoss,
+  hingeGeneratorLoss,
+  type LossOptions,
+  PIXEL_LOSSES,
+  type PixelLoss,
+  randomPatchDirections,
+  reconstructionLoss,
+} from './loss.js';
 import { PatchSampler } from './patches.js';
 import type { TextureVae } from './textureVae.js';
 import { checkTextureSize } from './textureVaeConfig.js';
@@ -27,6 +43,10 @@ export const DEFAULT_PIXEL_LOSS: PixelLoss = 'charbonnier';
  * that are not in the photo (see MODEL_CARD.md of the embedded model); pass a weight to use it anyway.
  */
 export const DEFAULT_PATCH_WEIGHT = 0;
+/** Weight of the Fourier-amplitude term in the default recipe (see fourierAmplitudeError). */
+export const DEFAULT_FOURIER_WEIGHT = 0;
+/** Weight of the adversarial term in the default recipe (see TrainOptions.adversarialWeight). */
+export const DEFAULT_ADVERSARIAL_WEIGHT = 0;
 
 export interface TrainingProgress {
   /** Steps finished so far, counted from the model's first step (so it continues after `startStep`). */
@@ -88,6 +108,31 @@ export interface TrainOptions {
    * DEFAULT_PATCH_WEIGHT).
    */
   patchWeight?: number;
+  /**
+   * Weight of the Fourier-amplitude term (the amplitude spectrum of each decoded patch against its photo's, see
+   * fourierAmplitudeError), which keeps the energy of detail the pixel term would average away; 0 turns it off
+   * (default: DEFAULT_FOURIER_WEIGHT).
+   */
+  fourierWeight?: number;
+  /**
+   * Weight of the adversarial term (default: DEFAULT_ADVERSARIAL_WEIGHT; 0 turns it off). A PatchGAN critic
+   * (PatchDiscriminator) learns, with the hinge loss, to tell the photo's patches from their decodes, and the
+   * decoder is asked to raise the critic's scores of its decodes, i.e. for detail that looks like the photo's
+   * rather than its blurred average. The weight multiplies the adaptive weight (adaptiveAdversarialWeight: the
+   * reconstruction terms' gradient norm over the adversarial term's, as in Stable Diffusion's VAE, which uses
+   * 0.5), taken at each step for the next. Costs about as much again per step as the VAE itself.
+   */
+  adversarialWeight?: number;
+  /**
+   * The step, counted like `steps`, after which the decoder gets the adversarial term; the critic trains from the
+   * first step of the call, so it has learnt something by then (default: 0).
+   */
+  adversarialStart?: number;
+  /**
+   * The critic to train when adversarialWeight > 0, owned by the caller (for example to save it with a
+   * checkpoint and pass it again on resume). Default: a new one (seeded from `seed`), disposed at the end.
+   */
+  discriminator?: PatchDiscriminator;
   /** Random flips and quarter turns of the patches; off for textures with a direction (default: true). */
   augment?: boolean;
   /**
@@ -106,6 +151,10 @@ export interface TrainingRecord {
   readonly reconstruction: number;
   readonly kl: number;
   readonly beta: number;
+  /** The critic's hinge loss at this step (only with the adversarial term). */
+  readonly critic?: number;
+  /** adversarialWeight times the adaptive weight used at this step (only with the adversarial term). */
+  readonly adversarialWeight?: number;
 }
 
 export interface TrainingResult {
@@ -119,9 +168,9 @@ export interface TrainingResult {
   readonly seconds: number;
 }
 
+type Optional = 'signal' | 'onProgress' | 'progressObservable' | 'scope' | 'discriminator';
 export type ResolvedTrainOptions = Readonly<
-  Required<Omit<TrainOptions, 'signal' | 'onProgress' | 'progressObservable' | 'scope'>> &
-    Pick<TrainOptions, 'signal' | 'onProgress' | 'progressObservable' | 'scope'>
+  Required<Omit<TrainOptions, Optional>> & Pick<TrainOptions, Optional>
 >;
 
 /** Every option checked against `model` and every default filled in (Error naming the bad option). */
@@ -159,6 +208,38 @@ export function resolveTrainOptions(model: TextureVae, options: TrainOptions): R
   if (typeof patchWeight !== 'number' || !Number.isFinite(patchWeight) || patchWeight < 0) {
     throw new Error(`patchWeight must be a finite number >= 0, got ${patchWeight}`);
   }
+  const fourierWeight = options.fourierWeight ?? DEFAULT_FOURIER_WEIGHT;
+  if (typeof fourierWeight !== 'number' || !Number.isFinite(fourierWeight) || fourierWeight < 0) {
+    throw new Error(`fourierWeight must be a finite number >= 0, got ${fourierWeight}`);
+  }
+  const adversarialWeight = options.adversarialWeight ?? DEFAULT_ADVERSARIAL_WEIGHT;
+  if (typeof adversarialWeight !== 'number' || !Number.isFinite(adversarialWeight) || adversarialWeight < 0) {
+    throw new Error(`adversarialWeight must be a finite number >= 0, got ${adversarialWeight}`);
+  }
+  const adversarialStart = options.adversarialStart ?? 0;
+  if (!Number.isInteger(adversarialStart) || adversarialStart < 0) {
+    throw new Error(`adversarialStart must be an integer >= 0, got ${adversarialStart}`);
+  }
+  const discriminator = options.discriminator;
+  if (discriminator !== undefined) {
+    if (!(discriminator instanceof PatchDiscriminator) || discriminator.isDisposed) {
+      throw new Error('discriminator must be a live PatchDiscriminator');
+    }
+    if (discriminator.channels !== model.outputChannels) {
+      throw new Error(
+        `discriminator takes ${discriminator.channels} channels, the model makes ${model.outputChannels}`,
+      );
+    }
+  }
+  if (adversarialWeight > 0) {
+    const minSide =
+      discriminator?.minSide ?? PatchDiscriminator.minSideFor(DEFAULT_DISCRIMINATOR_WIDTHS.length);
+    if (patchSize < minSide) {
+      throw new Error(
+        `the adversarial term needs patchSize >= ${minSide} (the critic's window), got ${patchSize}`,
+      );
+    }
+  }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new Error('onProgress must be a function');
   }
@@ -178,6 +259,10 @@ export function resolveTrainOptions(model: TextureVae, options: TrainOptions): R
     seed,
     pixelLoss,
     patchWeight,
+    fourierWeight,
+    adversarialWeight,
+    adversarialStart,
+    discriminator,
     augment: options.augment ?? true,
     signal: options.signal,
     onProgress: options.onProgress,
@@ -251,48 +336,95 @@ export async function trainTextureVae(
   // The patch term's random directions change every step (a fresh slice of patch space each time).
   const directionNoise = new SeededRandom(o.seed * 104_729 + o.startStep + 1);
 
+  // The adversarial term: a critic (the caller's, or one of our own), its optimiser (Adam with beta1 0.5, as in
+  // the GAN literature) and the adaptive weight measured at the last step.
+  const adversarial = o.adversarialWeight > 0;
+  const ownCritic = adversarial && !o.discriminator;
+  const critic = adversarial
+    ? (o.discriminator ??
+      within(() => new PatchDiscriminator({ channels: model.outputChannels, seed: (o.seed + 1) >>> 0 })))
+    : null;
+  const criticOptimizer = adversarial ? train.adam(o.learningRate, 0.5, 0.9) : null;
+  let adaptiveWeight = 0;
+
+  /**
+   * One critic step on photo patches against their detached decodes, then the gradient norms at the decoded
+   * pixels of the reconstruction terms and of the adversarial term, for the next step's adaptive weight. Returns
+   * [critic loss, reconstruction norm, adversarial norm], owned by the caller.
+   */
+  const criticStep = (
+    d: PatchDiscriminator,
+    patches: Tensor4D,
+    decoded: Tensor4D,
+    lossOptions: LossOptions,
+  ): Scalar[] => {
+    const step = variableGrads(() => hingeCriticLoss(d.scores(patches), d.scores(decoded)), d.variables);
+    (criticOptimizer as Optimizer).applyGradients(step.grads);
+    dispose(step.grads);
+    return [
+      step.value,
+      tidy(() => norm(grad((x: Tensor) => reconstructionLoss(patches, x, lossOptions))(decoded)) as Scalar),
+      tidy(() => norm(grad((x: Tensor) => hingeGeneratorLoss(d.scores(x as Tensor4D)))(decoded)) as Scalar),
+    ];
+  };
+
   const measure = async (next: number, withGrads: boolean): Promise<Measured> => {
     const beta = warmupBeta(next, model.config.beta, o.warmupSteps);
-    const { scalars, grads } = within(() => {
-      const patches = sampler.sample(o.batchSize);
-      const patchDirections =
-        o.patchWeight > 0
-          ? randomPatchDirections(DEFAULT_PATCH_SWD, model.outputChannels, (n) =>
-              directionNoise.gaussianArray(n),
-            )
-          : [];
-      const lossOptions = {
-        beta,
-        seed: o.seed * 7919 + next,
-        pixel: o.pixelLoss,
-        patchWeight: o.patchWeight,
-        patchDirections,
-      };
-      const kept: { reconstruction?: Scalar; kl?: Scalar } = {};
-      try {
-        if (!withGrads) {
-          const terms = model.lossTensors(patches, lossOptions);
-          terms.patch.dispose();
-          return { scalars: [terms.total, terms.reconstruction, terms.kl], grads: null };
-        }
-        const result = variableGrads(() => {
-          const terms = model.lossTensors(patches, lossOptions);
-          kept.reconstruction = keep(terms.reconstruction);
-          kept.kl = keep(terms.kl);
-          return terms.total;
-        }, variables);
-        return {
-          scalars: [result.value, kept.reconstruction as Scalar, kept.kl as Scalar],
-          grads: result.grads,
+    const { scalars, grads, adversarialWeight } = within(
+      (): {
+        scalars: Scalar[];
+        grads: NamedTensorMap | null;
+        adversarialWeight?: number;
+      } => {
+        const patches = sampler.sample(o.batchSize);
+        const patchDirections =
+          o.patchWeight > 0
+            ? randomPatchDirections(DEFAULT_PATCH_SWD, model.outputChannels, (n) =>
+                directionNoise.gaussianArray(n),
+              )
+            : [];
+        const lossOptions = {
+          beta,
+          seed: o.seed * 7919 + next,
+          pixel: o.pixelLoss,
+          patchWeight: o.patchWeight,
+          patchDirections,
+          fourierWeight: o.fourierWeight,
+          adversarialWeight: critic && next > o.adversarialStart ? o.adversarialWeight * adaptiveWeight : 0,
+          critic: critic ? (x: Tensor4D) => critic.scores(x) : undefined,
+          keepDecoded: critic !== null && withGrads,
         };
-      } catch (e) {
-        dispose([kept.reconstruction, kept.kl].filter((t): t is Scalar => t !== undefined));
-        throw e;
-      } finally {
-        patches.dispose();
-        dispose(patchDirections);
-      }
-    });
+        const kept: { reconstruction?: Scalar; kl?: Scalar; decoded?: Tensor4D } = {};
+        try {
+          if (!withGrads) {
+            const terms = model.lossTensors(patches, lossOptions);
+            dispose([terms.patch, terms.fourier, terms.adversarial]);
+            return { scalars: [terms.total, terms.reconstruction, terms.kl], grads: null };
+          }
+          const result = variableGrads(() => {
+            const terms = model.lossTensors(patches, lossOptions);
+            kept.reconstruction = keep(terms.reconstruction);
+            kept.kl = keep(terms.kl);
+            if (terms.decoded) kept.decoded = keep(terms.decoded);
+            return terms.total;
+          }, variables);
+          const criticScalars =
+            critic && kept.decoded ? criticStep(critic, patches, kept.decoded, lossOptions) : [];
+          return {
+            scalars: [result.value, kept.reconstruction as Scalar, kept.kl as Scalar, ...criticScalars],
+            grads: result.grads,
+            adversarialWeight: lossOptions.adversarialWeight,
+          };
+        } catch (e) {
+          dispose([kept.reconstruction, kept.kl].filter((t): t is Scalar => t !== undefined));
+          throw e;
+        } finally {
+          patches.dispose();
+          dispose(patchDirections);
+          if (kept.decoded) kept.decoded.dispose();
+        }
+      },
+    );
     let values: number[];
     try {
       values = o.scope
@@ -304,8 +436,13 @@ export async function trainTextureVae(
     } finally {
       dispose(scalars);
     }
-    const [loss, reconstruction, kl] = values;
-    return { record: { step: next, loss, reconstruction, kl, beta }, grads };
+    const [loss, reconstruction, kl, criticLoss, reconstructionNorm, adversarialNorm] = values;
+    if (criticLoss === undefined) return { record: { step: next, loss, reconstruction, kl, beta }, grads };
+    adaptiveWeight = adaptiveAdversarialWeight(reconstructionNorm, adversarialNorm);
+    return {
+      record: { step: next, loss, reconstruction, kl, beta, critic: criticLoss, adversarialWeight },
+      grads,
+    };
   };
 
   let step = o.startStep;
@@ -364,6 +501,8 @@ export async function trainTextureVae(
       if (left) dispose(left);
       if (previous) dispose(previous);
       optimizer.dispose();
+      criticOptimizer?.dispose();
+      if (ownCritic) critic?.dispose();
     });
   }
   return result(step);

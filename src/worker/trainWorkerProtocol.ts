@@ -31,6 +31,9 @@ export interface SerializedTrainOptions {
   readonly seed: number;
   readonly pixelLoss?: PixelLoss;
   readonly patchWeight?: number;
+  readonly fourierWeight?: number;
+  readonly adversarialWeight?: number;
+  readonly adversarialStart?: number;
   readonly augment?: boolean;
 }
 

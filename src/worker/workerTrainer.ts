@@ -24,7 +24,8 @@ export type { TrainingStart, WorkerBackend } from './trainWorkerProtocol.js';
 /** A photo to train on: what trainTextureVae takes, or an image file (Blob) decoded here first. */
 export type WorkerExemplarSource = ExemplarSource | Blob;
 
-export interface WorkerTrainingOptions extends Omit<TrainOptions, 'scope'> {
+/** The worker trains its own critic (a PatchDiscriminator holds tensors of the page's backend). */
+export interface WorkerTrainingOptions extends Omit<TrainOptions, 'scope' | 'discriminator'> {
   /**
    * The weights training starts from: 'embedded' (the package's embedded model: fine-tuning, which needs the
    * model's config to be the embedded model's), 'model' (the model's own weights, to resume), 'scratch' (fresh
@@ -178,6 +179,11 @@ export class WorkerTrainer {
     if ((options as TrainOptions).scope !== undefined) {
       throw new Error('scope is not available when training in a worker (the worker has its own backend)');
     }
+    if ((options as TrainOptions).discriminator !== undefined) {
+      throw new Error(
+        'discriminator is not available when training in a worker (the worker trains its own critic)',
+      );
+    }
     const o = resolveTrainOptions(vae, options);
     const previewEvery = options.previewEvery ?? 10;
     if (!Number.isInteger(previewEvery) || previewEvery < 0) {
@@ -234,6 +240,9 @@ export class WorkerTrainer {
         seed: o.seed,
         pixelLoss: o.pixelLoss,
         patchWeight: o.patchWeight,
+        fourierWeight: o.fourierWeight,
+        adversarialWeight: o.adversarialWeight,
+        adversarialStart: o.adversarialStart,
         augment: o.augment,
       },
       previewEvery,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 
 import { main } from '../../cli/main.js';
-import { run, TRAINING_STATE_FILE } from '../../cli/train.js';
+import { CRITIC_FILE, run, TRAINING_STATE_FILE } from '../../cli/train.js';
 import { TextureVae } from '../../src/model/textureVae.js';
 import { readExemplarFile } from '../../src/node/exemplarFiles.js';
 import { fileSystemHandler } from '../../src/node/fileHandler.js';
@@ -105,6 +105,67 @@ describe('babylon-vae-textures train', () => {
 
     expect(await run([image, '--resume', out, '--out', out, '--steps', '5', ...fast])).toBe(0);
     expect(state(out)).toMatchObject({ step: 5, steps: 5 });
+  });
+
+  test('--adversarial-weight keeps its critic in the checkpoint; --resume continues with it and checks it', async () => {
+    const image = join(temp, 'critic.png');
+    // 48 px: the critic needs patches of at least 38 px.
+    const size = 48;
+    const data = new Uint8Array(size * size * 3);
+    for (let i = 0; i < size * size; i++) data.set([(i * 7) % 256, (i * 13) % 256, 128], i * 3);
+    writePng(image, { data, width: size, height: size, channels: 3 });
+    const out = join(temp, 'critic-model');
+    const gan = [
+      '--batch-size',
+      '2',
+      '--patch-size',
+      '40',
+      '--adversarial-weight',
+      '0.5',
+      '--adversarial-start',
+      '1',
+    ];
+    expect(await run([image, '--out', out, '--steps', '2', ...tiny, ...gan])).toBe(0);
+    expect(state(out)).toMatchObject({
+      step: 2,
+      adversarialWeight: 0.5,
+      adversarialStart: 1,
+      critic: { widths: [32, 64, 64] },
+    });
+    const critic = readFileSync(join(out, CRITIC_FILE));
+    // 4x4x3x32 + 32 + 4x4x32x64 + 64 + 4x4x64x64 + 64 + 3x3x64x1 + 1 float32 values.
+    expect(critic.length).toBe(4 * (1536 + 32 + 32768 + 64 + 65536 + 64 + 576 + 1));
+    expect(
+      await run([
+        image,
+        '--resume',
+        out,
+        '--out',
+        out,
+        '--steps',
+        '3',
+        '--batch-size',
+        '2',
+        '--patch-size',
+        '40',
+      ]),
+    ).toBe(0);
+    expect(state(out)).toMatchObject({ step: 3, adversarialWeight: 0.5 });
+    // The critic went on training from the saved one.
+    expect(readFileSync(join(out, CRITIC_FILE)).equals(critic)).toBe(false);
+
+    writeFileSync(join(out, CRITIC_FILE), critic.subarray(0, 100));
+    await expect(
+      run([image, '--resume', out, '--out', out, '--steps', '4', '--patch-size', '40']),
+    ).rejects.toThrow(
+      `${join(out, CRITIC_FILE)} must hold ${critic.length} bytes (the critic of widths 32, 64, 64), got 100`,
+    );
+    const nan = Buffer.from(critic);
+    nan.writeFloatLE(Number.NaN, 8);
+    writeFileSync(join(out, CRITIC_FILE), nan);
+    await expect(
+      run([image, '--resume', out, '--out', out, '--steps', '4', '--patch-size', '40']),
+    ).rejects.toThrow('holds a value that is not a finite number');
   });
 
   test('refuses a non-empty --out without --force, and model options with --resume', async () => {

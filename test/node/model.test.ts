@@ -332,7 +332,15 @@ describe('no tensor leaks', () => {
       vae.lossTensors(x);
     });
     const terms = vae.lossTensors(x);
-    tf.dispose([x, terms.total, terms.reconstruction, terms.kl, terms.patch]);
+    tf.dispose([
+      x,
+      terms.total,
+      terms.reconstruction,
+      terms.kl,
+      terms.patch,
+      terms.fourier,
+      terms.adversarial,
+    ]);
     const w = vae.getWeights();
     tf.dispose(w);
     await expect(vae.decode({ ...z, data: new Float32Array(3) })).rejects.toThrow();

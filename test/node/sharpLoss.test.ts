@@ -7,6 +7,8 @@ import { SeededRandom } from '../../src/latent/random.js';
 import {
   DEFAULT_PATCH_SWD,
   elbo,
+  fourierAmplitude,
+  fourierAmplitudeError,
   laplacianPyramid,
   patchSwd,
   pixelError,
@@ -149,13 +151,20 @@ describe('elbo with the new terms', () => {
       pixel: 'l1',
       patchWeight: 0.5,
       patchDirections: dirs,
+      fourierWeight: 2,
     });
     const l1 = value(pixelError(images, decoded, 'l1'));
     const mse = value(pixelError(images, decoded, 'mse'));
     const kl = value(t.kl);
     const patch = value(t.patch);
+    const fourier = value(t.fourier);
+    expect(fourier).toBeCloseTo(value(fourierAmplitudeError(images, decoded)), 6);
+    expect(fourier).toBeGreaterThan(0);
     expect(value(t.reconstruction)).toBeCloseTo(mse, 6);
-    expect(value(t.total)).toBeCloseTo(l1 + 0.01 * kl + 0.5 * patch, 5);
+    expect(value(t.total)).toBeCloseTo(l1 + 0.01 * kl + 0.5 * patch + 2 * fourier, 5);
+    expect(() => elbo(images, decoded, mean, logVar, 0.01, { fourierWeight: Number.NaN })).toThrow(
+      'fourierWeight must be a finite number >= 0, got NaN',
+    );
     expect(() => elbo(images, decoded, mean, logVar, 0.01, { patchWeight: 1 })).toThrow(
       'patchWeight > 0 needs patchDirections (see randomPatchDirections)',
     );
@@ -163,5 +172,98 @@ describe('elbo with the new terms', () => {
       'patchWeight must be a finite number >= 0, got -1',
     );
     tf.dispose([images, decoded, mean, logVar, ...dirs]);
+  });
+});
+
+/** |DFT| of one H x W channel by the definition, orthonormal: [v][u] (v along the width). */
+function bruteAmplitude(m: number[][], h: number, w: number): number[][] {
+  const out: number[][] = [];
+  for (let v = 0; v < w; v++) {
+    const row: number[] = [];
+    for (let u = 0; u < h; u++) {
+      let re = 0;
+      let im = 0;
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const a = -2 * Math.PI * ((u * y) / h + (v * x) / w);
+          re += m[y][x] * Math.cos(a);
+          im += m[y][x] * Math.sin(a);
+        }
+      }
+      row.push(Math.hypot(re, im) / Math.sqrt(h * w));
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+describe('fourierAmplitude and fourierAmplitudeError', () => {
+  const h = 3;
+  const w = 4;
+  const c = 2;
+  const image = (seed: number) => new SeededRandom(seed).gaussianArray(2 * h * w * c, 0.4);
+  const channel = (values: Float32Array, b: number, ch: number) =>
+    Array.from({ length: h }, (_, y) =>
+      Array.from({ length: w }, (_, x) => values[((b * h + y) * w + x) * c + ch]),
+    );
+
+  test('match the DFT by its definition on a non-square image, for every image and channel', () => {
+    const values = image(3);
+    const x = tf.tensor4d(values, [2, h, w, c]);
+    const amp = fourierAmplitude(x);
+    expect(amp.shape).toEqual([2, c, w, h]);
+    const got = amp.arraySync();
+    for (let b = 0; b < 2; b++) {
+      for (let ch = 0; ch < c; ch++) {
+        const want = bruteAmplitude(channel(values, b, ch), h, w);
+        for (let v = 0; v < w; v++) {
+          for (let u = 0; u < h; u++) expect(got[b][ch][v][u]).toBeCloseTo(want[v][u], 5);
+        }
+      }
+    }
+    tf.dispose([x, amp]);
+  });
+
+  test('the error is the mean absolute difference of amplitudes, blind to circular shifts', () => {
+    const a = image(4);
+    const b = image(5);
+    const x = tf.tensor4d(a, [2, h, w, c]);
+    const y = tf.tensor4d(b, [2, h, w, c]);
+    let sum = 0;
+    for (let i = 0; i < 2; i++) {
+      for (let ch = 0; ch < c; ch++) {
+        const ax = bruteAmplitude(channel(a, i, ch), h, w);
+        const ay = bruteAmplitude(channel(b, i, ch), h, w);
+        for (let v = 0; v < w; v++) for (let u = 0; u < h; u++) sum += Math.abs(ax[v][u] - ay[v][u]);
+      }
+    }
+    const before = tf.memory().numTensors;
+    expect(value(fourierAmplitudeError(x, y))).toBeCloseTo(sum / (2 * c * w * h), 5);
+    // A circular shift changes every pixel but no amplitude: the term asks for detail, not its position.
+    const shifted = tf.tidy(() =>
+      tf.concat([tf.slice(x, [0, 1, 0, 0], [2, h - 1, w, c]), tf.slice(x, [0, 0, 0, 0], [2, 1, w, c])], 1),
+    );
+    expect(value(pixelError(x, shifted, 'l1'))).toBeGreaterThan(0.1);
+    expect(value(fourierAmplitudeError(x, shifted as tf.Tensor4D))).toBeCloseTo(0, 5);
+    shifted.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => fourierAmplitudeError(x, tf.zeros([2, h, w, 1]) as tf.Tensor4D)).toThrow(
+      'Fourier term needs equal shapes, got [2,3,4,2] and [2,3,4,1]',
+    );
+    tf.dispose([x, y]);
+  });
+
+  test('a blurred image has less high-frequency energy, and the gradient restores it', () => {
+    const x = tf.tensor4d(image(6), [2, h, w, c]);
+    const blurred = tf.tidy(() =>
+      tf.add(tf.mul(x, 0.5), tf.mul(tf.mean(x, [1, 2], true), 0.5)),
+    ) as tf.Tensor4D;
+    const g = tf.grad((d: tf.Tensor) => fourierAmplitudeError(x, d as tf.Tensor4D))(blurred);
+    const data = g.dataSync();
+    expect(data.every(Number.isFinite)).toBe(true);
+    // One gradient step away from the blur lowers the term.
+    const stepped = tf.sub(blurred, tf.mul(g, 0.5)) as tf.Tensor4D;
+    expect(value(fourierAmplitudeError(x, stepped))).toBeLessThan(value(fourierAmplitudeError(x, blurred)));
+    tf.dispose([x, blurred, g, stepped]);
   });
 });
