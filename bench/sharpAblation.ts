@@ -113,12 +113,12 @@ const VARIANTS: readonly Variant[] = [
     }),
   ),
   {
-    id: 'gan0.5-fft1',
-    what: 'bilinear, Charbonnier + Fourier amplitude x1 + PatchGAN hinge x0.5 after 40 steps',
+    id: 'gan0.5-fft0.3',
+    what: 'bilinear, Charbonnier + Fourier amplitude x0.3 + PatchGAN hinge x0.5 after 40 steps',
     config: { upsample: 'bilinear' },
     pixelLoss: 'charbonnier',
     patchWeight: 0,
-    fourierWeight: 1,
+    fourierWeight: 0.3,
     adversarialWeight: 0.5,
     adversarialStart: 40,
   },
@@ -296,7 +296,7 @@ for (const run of evaluated) {
   run.vae.dispose();
 }
 
-const markdown = `## Sharp decoder ablation (equal training time, held-out crops of the 17 photos)
+const markdown = `## Sharp decoder ablation${values.section === 'sharpAblation' ? '' : ` (${values.variants})`}: equal training time, held-out crops of the 17 photos
 
 Each variant trains ${base ? 'from the embedded model' : 'from scratch'} on the left ${split} columns of the 17 photos (batch
 ${batchSize}, 64x64 patches, Adam lr ${learningRate}, KL warm-up 200 steps, seed 1) for ${values.minutes} minutes of
