@@ -2,7 +2,7 @@
  * Learning curve on one photo: training from scratch against fine-tuning the embedded model, PSNR and normalised
  * SWD of held-out crops against minutes of training.
  *
- * Every run trains with the default recipe (trainTextureVae's defaults: Charbonnier pixel term, patch term) on
+ * Every run trains with the default recipe (trainTextureVae's defaults), plus the terms its start names, on
  * the left part of the photo and are evaluated on the 128x128 crops of its right 128 columns, which neither run
  * sees: encode -> decode of the posterior mean, PSNR, normalised SWD against the held-out strip (1.0 = as close
  * as a real crop) and the cell-grid ratio. Pass a photo that is not one of the embedded model's 17, or the
@@ -10,7 +10,7 @@
  * charged only the time of its own steps (evaluation excluded), so a busy machine slows all alike.
  *
  *   npx tsx bench/learningCurve.ts --image PHOTO.png [--minutes 5] [--every 30] [--batch-size 8]
- *     [--starts scratch,fine-tune,fine-tune-low-kl] [--results]
+ *     [--starts scratch,fine-tune,fine-tune-low-kl,fine-tune-fourier,fine-tune-gan] [--results]
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,7 +20,12 @@ import { cellGridRatio, cropImage, psnr, SwdReference } from '../src/eval/index.
 import type { PixelImage } from '../src/model/pixelImage.js';
 import { loadPretrained } from '../src/model/pretrained/pretrained.js';
 import { TextureVae } from '../src/model/textureVae.js';
-import { DEFAULT_PATCH_WEIGHT, DEFAULT_PIXEL_LOSS, trainTextureVae } from '../src/model/train.js';
+import {
+  DEFAULT_PATCH_WEIGHT,
+  DEFAULT_PIXEL_LOSS,
+  type TrainOptions,
+  trainTextureVae,
+} from '../src/model/train.js';
 import { readExemplarFile } from '../src/node/exemplarFiles.js';
 import { useWasmBackend } from '../src/node/wasmBackend.js';
 import { machineLine, markdownTable, writeResultsSection } from './results.js';
@@ -63,6 +68,8 @@ interface Start {
   readonly vae: TextureVae;
   readonly learningRate: number;
   readonly warmupSteps: number;
+  /** Loss terms on top of the default recipe. */
+  readonly recipe?: Pick<TrainOptions, 'fourierWeight' | 'adversarialWeight' | 'adversarialStart'>;
   readonly points: { minutes: number; step: number; psnr: number; swd: number; grid: number }[];
   spentMs: number;
   nextEvalMs: number;
@@ -125,6 +132,20 @@ const variants = {
     learningRate: 0.001,
     warmupSteps: 0,
   }),
+  'fine-tune-fourier': () => ({
+    what: 'the embedded model with the Fourier-amplitude term at weight 1 (`--fourier-weight 1`), lr 0.0005, no warm-up',
+    vae: embeddedWithBeta(embedded.config.beta),
+    learningRate: 0.0005,
+    warmupSteps: 0,
+    recipe: { fourierWeight: 1 },
+  }),
+  'fine-tune-gan': () => ({
+    what: 'the embedded model with the adversarial term at weight 0.5 after 30 steps (`--adversarial-weight 0.5 --adversarial-start 30`), lr 0.0005, no warm-up',
+    vae: embeddedWithBeta(embedded.config.beta),
+    learningRate: 0.0005,
+    warmupSteps: 0,
+    recipe: { adversarialWeight: 0.5, adversarialStart: 30 },
+  }),
 };
 const ids = values.starts.split(',');
 for (const id of ids) {
@@ -151,6 +172,7 @@ await Promise.all(
       batchSize,
       learningRate: start.learningRate,
       warmupSteps: start.warmupSteps,
+      ...start.recipe,
       seed: 1,
       signal: start.abort.signal,
       scope: <T>(work: () => T): T => {
@@ -193,7 +215,7 @@ const rows = starts.flatMap((start) =>
 const markdown = `## Learning curve: fine-tuning the embedded model against training from scratch
 
 ${basename(values.image)} (${photo.width}x${photo.height}, not one of the embedded model's photos). All runs use the
-default recipe (${DEFAULT_PIXEL_LOSS} pixel term, patch weight ${DEFAULT_PATCH_WEIGHT}), batch ${batchSize}, 64x64
+default recipe (${DEFAULT_PIXEL_LOSS} pixel term, patch weight ${DEFAULT_PATCH_WEIGHT}) plus the terms their line names, batch ${batchSize}, 64x64
 patches of the left ${split} columns, and are evaluated on the ${crops.length} 128x128 crops of the right ${CROP}
 columns, which neither sees: PSNR of encode -> decode, normalised SWD against the held-out strip (1.0 = a real
 crop; target <= 1.5 within 5 minutes), cell-grid ratio. Minutes are each run's own step time (evaluation
