@@ -139,6 +139,13 @@ const variants = {
     warmupSteps: 0,
     recipe: { fourierWeight: 1 },
   }),
+  'fine-tune-fourier-0.3': () => ({
+    what: 'the embedded model with the Fourier-amplitude term at weight 0.3 (`--fourier-weight 0.3`), lr 0.0005, no warm-up',
+    vae: embeddedWithBeta(embedded.config.beta),
+    learningRate: 0.0005,
+    warmupSteps: 0,
+    recipe: { fourierWeight: 0.3 },
+  }),
   'fine-tune-gan': () => ({
     what: 'the embedded model with the adversarial term at weight 0.5 after 30 steps (`--adversarial-weight 0.5 --adversarial-start 30`), lr 0.0005, no warm-up',
     vae: embeddedWithBeta(embedded.config.beta),
