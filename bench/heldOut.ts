@@ -10,7 +10,7 @@
  * With --sheet OUT.png it also writes a picture to look at: one row per photo, its centre crop and then each
  * model's reconstruction of it, side by side at full size.
  *
- *   npx tsx bench/heldOut.ts --images DIR [--models default,DIR,...] [--crop 128] [--pca] [--sheet OUT.png]
+ *   npx tsx bench/heldOut.ts --images DIR [--models default,DIR,...] [--crop 128] [--pca] [--sheet OUT.png [--zoom 2]]
  *     [--results]
  *
  * With --results it writes the 'heldOut' section of bench/RESULTS.md.
@@ -43,6 +43,7 @@ const { values } = parseArgs({
     results: { type: 'boolean', default: false },
     pca: { type: 'boolean', default: false },
     sheet: { type: 'string' },
+    zoom: { type: 'string', default: '1' },
   },
 });
 if (!values.images) throw new Error('--images <dir> is required');
@@ -145,14 +146,23 @@ ${machineLine()}, WASM backend.
 Command: \`npx tsx bench/heldOut.ts --images ${values.images} --models ${values.models} --crop ${maxCrop}${values.pca ? ' --pca' : ''} --results\``;
 if (values.results) writeResultsSection('heldOut', markdown);
 if (values.sheet) {
-  const side = Math.max(...sheetRows.flat().map((t) => t.width));
+  // --zoom N repeats every pixel N x N times, so single pixels and the 8-px cell grid can be seen.
+  const zoom = Number(values.zoom);
+  if (!Number.isInteger(zoom) || zoom < 1 || zoom > 8)
+    throw new Error(`--zoom must be 1 to 8, got ${values.zoom}`);
+  const side = Math.max(...sheetRows.flat().map((t) => t.width)) * zoom;
   const width = side * (models.length + 1);
   const data = new Uint8Array(width * side * sheetRows.length * 3);
   for (const [r, row] of sheetRows.entries()) {
     for (const [c, tile] of row.entries()) {
-      for (let y = 0; y < tile.height; y++) {
-        const to = ((r * side + y) * width + c * side) * 3;
-        data.set(tile.data.subarray(y * tile.width * 3, (y + 1) * tile.width * 3), to);
+      for (let y = 0; y < tile.height * zoom; y++) {
+        for (let x = 0; x < tile.width * zoom; x++) {
+          const from = (Math.floor(y / zoom) * tile.width + Math.floor(x / zoom)) * 3;
+          const to = ((r * side + y) * width + c * side + x) * 3;
+          data[to] = tile.data[from];
+          data[to + 1] = tile.data[from + 1];
+          data[to + 2] = tile.data[from + 2];
+        }
       }
     }
   }
