@@ -5,8 +5,6 @@ import { parseArgs } from 'node:util';
 import { dispose, tensor } from '@tensorflow/tfjs-core';
 
 import {
-  DEFAULT_ADVERSARIAL_WEIGHT,
-  DEFAULT_FOURIER_WEIGHT,
   DEFAULT_PATCH_WEIGHT,
   DEFAULT_PIXEL_LOSS,
   loadPretrained,
@@ -26,6 +24,15 @@ import { formatSeconds, ProgressBar } from './progress.js';
 export const TRAINING_STATE_FILE = 'training.json';
 /** The adversarial term's critic in a checkpoint: its weights as float32, little-endian, in variables order. */
 export const CRITIC_FILE = 'critic.bin';
+
+/** A weight >= 0 from its flag, else the one recorded by an earlier run, else undefined (the API's default). */
+function optionalNumber(
+  name: string,
+  value: string | undefined,
+  recorded: number | undefined,
+): number | undefined {
+  return value === undefined ? recorded : number(name, value, 0, { min: 0 });
+}
 
 function saveCritic(dir: string, critic: PatchDiscriminator): void {
   const weights = critic.getWeights();
@@ -276,24 +283,17 @@ export async function run(argv: string[]): Promise<number> {
       previous?.patchWeight ?? DEFAULT_PATCH_WEIGHT,
       { min: 0 },
     ),
-    fourierWeight: number(
-      'fourier-weight',
-      values['fourier-weight'],
-      previous?.fourierWeight ?? DEFAULT_FOURIER_WEIGHT,
-      { min: 0 },
-    ),
-    adversarialWeight: number(
+    // Unset and not recorded: trainTextureVae's defaults (DEFAULT_FOURIER_WEIGHT, DEFAULT_ADVERSARIAL_WEIGHT, 0).
+    fourierWeight: optionalNumber('fourier-weight', values['fourier-weight'], previous?.fourierWeight),
+    adversarialWeight: optionalNumber(
       'adversarial-weight',
       values['adversarial-weight'],
-      previous?.adversarialWeight ?? DEFAULT_ADVERSARIAL_WEIGHT,
-      { min: 0 },
+      previous?.adversarialWeight,
     ),
-    adversarialStart: integer(
-      'adversarial-start',
-      values['adversarial-start'],
-      previous?.adversarialStart ?? 0,
-      { min: 0 },
-    ),
+    adversarialStart:
+      values['adversarial-start'] === undefined
+        ? previous?.adversarialStart
+        : integer('adversarial-start', values['adversarial-start'], 0, { min: 0 }),
   };
 
   const from = values.from;
@@ -340,7 +340,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const path of positionals) images.push(await readExemplarFile(path, model.outputChannels));
 
     // The adversarial term's critic lives in the checkpoint folder, so a resumed run continues with it.
-    if (training.adversarialWeight > 0) {
+    if ((training.adversarialWeight ?? 0) > 0) {
       critic = new PatchDiscriminator({ channels: model.outputChannels, seed: (seed + 1) >>> 0 });
       if (previous?.critic && resumeDir !== undefined) loadCritic(resumeDir, critic);
     }

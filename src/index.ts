@@ -55,7 +55,6 @@ export {
   VaeTextureBlock,
 } from './materials/index.js';
 export {
-  DEFAULT_DISCRIMINATOR_WIDTHS,
   PatchDiscriminator,
   type PatchDiscriminatorOptions,
 } from './model/discriminator.js';
@@ -89,8 +88,6 @@ export {
   textureVaeParameterCount,
 } from './model/textureVaeConfig.js';
 export {
-  DEFAULT_ADVERSARIAL_WEIGHT,
-  DEFAULT_FOURIER_WEIGHT,
   DEFAULT_PATCH_WEIGHT,
   DEFAULT_PIXEL_LOSS,
   type ProgressObservableLike,

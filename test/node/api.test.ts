@@ -16,6 +16,7 @@ const MAIN = [
   'MAX_SEED',
   'MAX_TEXTURE_SIZE',
   'PRETRAINED_MODEL_IDS',
+  'PatchDiscriminator',
   'SeededRandom',
   'Swatch',
   'TensorProceduralTexture',
