@@ -177,6 +177,28 @@ describe('WorkerTrainer: training in a module Web Worker', () => {
     embedded.dispose();
   });
 
+  test('trains its own critic for the adversarial term; a page critic is refused', async () => {
+    const vae = TextureVae.create(tinyConfig, { seed: 4 });
+    const trainer = new WorkerTrainer(vae, { backend: 'wasm' });
+    const result = await trainer.train(stripes(48), {
+      from: 'scratch',
+      steps: 3,
+      batchSize: 1,
+      patchSize: 40,
+      adversarialWeight: 0.5,
+      adversarialStart: 1,
+      previewEvery: 0,
+    });
+    expect(result.history.map((h) => h.step)).toEqual([1, 2, 3]);
+    for (const h of result.history) expect(Number.isFinite(h.critic)).toBe(true);
+    expect(result.history.map((h) => (h.adversarialWeight ?? 0) > 0)).toEqual([false, true, true]);
+    await expect(
+      trainer.train(stripes(48), { steps: 1, discriminator: {} } as Parameters<typeof trainer.train>[1]),
+    ).rejects.toThrow('discriminator is not available when training in a worker');
+    trainer.dispose();
+    vae.dispose();
+  });
+
   test('abort stops after the step in progress; dispose stops at once; no worker is left', async () => {
     const vae = TextureVae.create(tinyConfig, { seed: 2 });
     const trainer = new WorkerTrainer(vae);
