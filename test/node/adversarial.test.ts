@@ -11,10 +11,10 @@ import {
   MAX_ADAPTIVE_WEIGHT,
   pixelError,
 } from '../../src/model/loss.js';
-import type { PixelImage } from '../../src/model/pixelImage.js';
 import { TextureVae } from '../../src/model/textureVae.js';
 import { DEFAULT_ADVERSARIAL_WEIGHT, trainTextureVae } from '../../src/model/train.js';
 import { useWasmBackend } from '../../src/node/wasmBackend.js';
+import { stripes } from '../support/stripes.js';
 
 beforeAll(async () => {
   await useWasmBackend();
@@ -110,19 +110,6 @@ describe('elbo with the adversarial term', () => {
   });
 });
 
-/** Soft diagonal stripes with speckle, 48x48. */
-function stripes(size = 48): PixelImage {
-  const data = new Uint8Array(size * size * 3);
-  const rng = new SeededRandom(2);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const v = 0.5 + 0.3 * Math.sin(((x + y) * 2 * Math.PI) / 12) + 0.1 * rng.next();
-      data.set([v * 255, v * 200, 60], (y * size + x) * 3);
-    }
-  }
-  return { data, width: size, height: size, channels: 3 };
-}
-
 describe('trainTextureVae with the adversarial term', () => {
   const tinyConfig = { stride: 4, encoderWidths: [4, 8, 8], decoderWidths: [8, 8, 4], latentChannels: 2 };
 
@@ -132,7 +119,7 @@ describe('trainTextureVae with the adversarial term', () => {
     const critic = new PatchDiscriminator({ widths: [4, 4], seed: 2 });
     const criticBefore = critic.getWeights();
     const before = tf.memory().numTensors;
-    const result = await trainTextureVae(vae, stripes(), {
+    const result = await trainTextureVae(vae, stripes(48), {
       steps: 6,
       batchSize: 2,
       patchSize: 24,
@@ -159,7 +146,7 @@ describe('trainTextureVae with the adversarial term', () => {
 
     // Without a critic of the caller's, training makes and disposes its own.
     const base = tf.memory().numTensors;
-    const own = await trainTextureVae(vae, stripes(), {
+    const own = await trainTextureVae(vae, stripes(48), {
       steps: 2,
       batchSize: 2,
       patchSize: 40,
@@ -168,9 +155,9 @@ describe('trainTextureVae with the adversarial term', () => {
     expect(own.history.every((h) => h.critic !== undefined)).toBe(true);
     expect(tf.memory().numTensors).toBe(base);
     await expect(
-      trainTextureVae(vae, stripes(), { steps: 1, patchSize: 24, adversarialWeight: 1 }),
+      trainTextureVae(vae, stripes(48), { steps: 1, patchSize: 24, adversarialWeight: 1 }),
     ).rejects.toThrow("the adversarial term needs patchSize >= 38 (the critic's window), got 24");
-    await expect(trainTextureVae(vae, stripes(), { steps: 1, adversarialWeight: -1 })).rejects.toThrow(
+    await expect(trainTextureVae(vae, stripes(48), { steps: 1, adversarialWeight: -1 })).rejects.toThrow(
       'adversarialWeight must be a finite number >= 0, got -1',
     );
     vae.dispose();
