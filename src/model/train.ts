@@ -408,8 +408,14 @@ export async function trainTextureVae(
             if (terms.decoded) kept.decoded = keep(terms.decoded);
             return terms.total;
           }, variables);
-          const criticScalars =
-            critic && kept.decoded ? criticStep(critic, patches, kept.decoded, lossOptions) : [];
+          let criticScalars: Scalar[] = [];
+          try {
+            if (critic && kept.decoded)
+              criticScalars = criticStep(critic, patches, kept.decoded, lossOptions);
+          } catch (e) {
+            dispose([result.value, ...Object.values(result.grads)]);
+            throw e;
+          }
           return {
             scalars: [result.value, kept.reconstruction as Scalar, kept.kl as Scalar, ...criticScalars],
             grads: result.grads,
