@@ -4,7 +4,11 @@
  * (`?decodePath=zero-copy`), and the frame times while regenerating against idle (requestAnimationFrame
  * intervals: a frame the decode blocks shows up as a long interval).
  *
- *   npx tsx bench/decodePath.ts [--runs 3] [--from-log FILE]
+ * With `--shares 0.5,0.25` the chosen path is also run at each worker CPU share (the sample's GUI slider: the
+ * decode worker rests after each decode), in the same page, to show what steadier frames cost in regeneration
+ * time.
+ *
+ *   npx tsx bench/decodePath.ts [--runs 3] [--shares 0.5] [--from-log FILE]
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright';
@@ -14,12 +18,17 @@ import {
   launchChromium,
   openSample,
   sampleState,
+  setGuiNumber,
   startSamplesServer,
 } from '../scripts/samplesHarness.ts';
 import { machineLine, markdownTable, writeResultsSection } from './results.ts';
 
 const runsFlag = process.argv.indexOf('--runs');
 const runs = runsFlag >= 0 ? Number(process.argv[runsFlag + 1]) : 3;
+const sharesFlag = process.argv.indexOf('--shares');
+const shares = sharesFlag >= 0 ? (process.argv[sharesFlag + 1] as string).split(',').map(Number) : [];
+if (shares.some((share) => !(share >= 0.05 && share < 1)))
+  throw new Error('--shares: numbers from 0.05 to below 1');
 const idleMs = 3000;
 
 interface PathResult {
@@ -89,6 +98,9 @@ async function main(): Promise<void> {
       });
       const { page } = sample;
       const state = await sampleState(page);
+      // The chosen (worker) path is also run at each of `shares`, in the same page, rows interleaved run by run,
+      // against the same idle frames; the forced WebGL path ignores the share.
+      const rowShares = query === '' ? [1, ...shares] : [1];
       // The first decodes' GPU work finishes before idle frames are counted.
       await waitForGpu(page);
       // At least `idleMs` and 10 frames: on a loaded machine one idle frame can take seconds.
@@ -96,33 +108,42 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, idleMs));
         await page.waitForFunction('window.__frames.length >= 10', undefined, { timeout: 600_000 });
       });
-      const regenerateMs: number[] = [];
-      const wallMs: number[] = [];
-      let busyFrames: number[] = [];
+      const rows = rowShares.map(() => ({
+        regenerateMs: [] as number[],
+        wallMs: [] as number[],
+        frames: [] as number[],
+      }));
       for (let run = 0; run < runs; run++) {
-        const frames = await frameIntervals(page, async () => {
-          const start = performance.now();
-          await clickGui(page, 'regenerate once');
-          await idle(page);
-          await waitForGpu(page);
-          wallMs.push(performance.now() - start);
-        });
-        regenerateMs.push((await sampleState(page)).allDecodesMs as number);
-        busyFrames = busyFrames.concat(frames);
+        for (const [i, share] of rowShares.entries()) {
+          const row = rows[i] as (typeof rows)[number];
+          if (rowShares.length > 1) await setGuiNumber(page, 'worker CPU share', share);
+          const frames = await frameIntervals(page, async () => {
+            const start = performance.now();
+            await clickGui(page, 'regenerate once');
+            await idle(page);
+            await waitForGpu(page);
+            row.wallMs.push(performance.now() - start);
+          });
+          row.regenerateMs.push((await sampleState(page)).allDecodesMs as number);
+          row.frames.push(...frames);
+        }
       }
       if (sample.errors.length > 0) throw new Error(`page errors: ${sample.errors.join(' | ')}`);
-      results.push({
-        query: query || '(none: auto)',
-        path: String(state.decodePath),
-        reason: String(state.decodeReason),
-        regenerateMs,
-        wallMs,
-        idleP95: percentile(idleFrames, 0.95),
-        busyP95: percentile(busyFrames, 0.95),
-        busyMax: Math.max(...busyFrames),
-        frames: busyFrames.length,
-      });
-      console.log(JSON.stringify(results.at(-1)));
+      for (const [i, share] of rowShares.entries()) {
+        const row = rows[i] as (typeof rows)[number];
+        results.push({
+          query: share < 1 ? `${query}&workerCpuShare=${share}`.replace(/^&/, '') : query || '(none: auto)',
+          path: String(state.decodePath),
+          reason: String(state.decodeReason),
+          regenerateMs: row.regenerateMs,
+          wallMs: row.wallMs,
+          idleP95: percentile(idleFrames, 0.95),
+          busyP95: percentile(row.frames, 0.95),
+          busyMax: Math.max(...row.frames),
+          frames: row.frames.length,
+        });
+        console.log(JSON.stringify(results.at(-1)));
+      }
       await sample.close();
     }
   } finally {
@@ -134,14 +155,16 @@ async function main(): Promise<void> {
 
 /** Writes the bench/RESULTS.md section from the two paths' results (the chosen path first). */
 function report(results: PathResult[]): void {
-  const [auto, webgl] = results as [PathResult, PathResult];
+  const auto = results[0] as PathResult;
+  const webgl = results.at(-1) as PathResult;
+  const sharesRun = results.slice(1, -1);
   const speedUp = median(webgl.wallMs) / median(auto.wallMs);
   const ratio = auto.busyP95 / auto.idleP95;
   const met = (ok: boolean) => (ok ? 'met' : 'not met');
   const markdown = [
     '## Decode path: the regenerate sample (25 objects, 128 px), chosen path vs forced WebGL',
     '',
-    `Command: \`npx tsx bench/decodePath.ts --runs ${runs}\` (one headless Chromium run, WebGL2 on SwiftShader;`,
+    `Command: \`npx tsx bench/decodePath.ts --runs ${runs}${sharesRun.length > 0 ? ` --shares ${sharesRun.map((r) => r.query.split('=')[1]).join(',')}` : ''}\` (one headless Chromium run, WebGL2 on SwiftShader;`,
     `"regenerate once" clicked ${runs} time(s) per path, median; "click to drawn" ends two frames after the last`,
     "texture resolved, so it includes GPU work the sample's own timer does not wait for; frame times are",
     `requestAnimationFrame intervals, idle over ${idleMs / 1000} s and at least 10 frames).`,
@@ -173,6 +196,10 @@ function report(results: PathResult[]): void {
     '',
     `(target <= 1.5: ${met(ratio <= 1.5)}; on the forced WebGL path the whole regeneration was ${(webgl.busyMax / 1000).toFixed(0)} s without a frame)`,
     '',
+    ...sharesRun.flatMap((r) => [
+      `${r.query} (the decode worker rests after each decode): ${(median(webgl.wallMs) / median(r.wallMs)).toFixed(2)}x forced WebGL, p95 frame time while regenerating / idle ${(r.busyP95 / r.idleP95).toFixed(2)}`,
+      '',
+    ]),
     machineLine(),
   ].join('\n');
   writeResultsSection('decodePath', markdown);

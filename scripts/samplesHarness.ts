@@ -125,13 +125,20 @@ function guiController(page: Page, label: string) {
 /**
  * Clicks the lil-gui button labelled `label`. The click is dispatched in the page's next task rather than as
  * input: an action that keeps the page busy (training, baking) would otherwise hold up the input round trip.
+ * Resolves once the click handler ran, so a following `idle` sees the action it started.
  */
 export async function clickGui(page: Page, label: string): Promise<void> {
   await guiController(page, label)
     .locator('button')
-    .evaluate((button) => {
-      setTimeout(() => (button as HTMLButtonElement).click(), 0);
-    });
+    .evaluate(
+      (button) =>
+        new Promise<void>((resolve) => {
+          setTimeout(() => {
+            (button as HTMLButtonElement).click();
+            resolve();
+          }, 0);
+        }),
+    );
 }
 
 /** Types `value` into the lil-gui number controller labelled `label` and confirms it (Enter). */

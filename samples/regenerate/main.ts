@@ -35,6 +35,8 @@ const size = url.number('size', 128);
 const side = Math.max(1, Math.min(8, Math.round(url.number('grid', 5))));
 // ?decodePath=zero-copy|worker|readback overrides the machine's choice (default: auto).
 const decodePath = (url.get('decodePath') ?? 'auto') as DecodePathOption;
+// ?workerCpuShare=0.5: on the worker path the decode worker rests after each decode (steadier frames, slower).
+const startShare = url.number('workerCpuShare', 1);
 
 // init
 const canvas = document.getElementById('scene') as HTMLCanvasElement;
@@ -102,6 +104,7 @@ const params = {
   lastDecodeMs: 0,
   allDecodesMs: 0,
   decodePath: '',
+  workerCpuShare: startShare,
   rotate: !url.still,
 };
 
@@ -132,7 +135,12 @@ function regenerate(item: Item): Promise<void> {
 /** The decode path the objects' textures use, and why (the machine's choice unless the URL names one). */
 function pathOf(item: Item): string {
   const choice = (item.plugin.texture as VaeProceduralTexture | null)?.decodePath;
-  return choice ? `${choice.path} (${choice.reason})` : 'none';
+  if (!choice) return 'none';
+  const share =
+    choice.path === 'worker' && params.workerCpuShare < 1
+      ? `, worker CPU share ${params.workerCpuShare}`
+      : '';
+  return `${choice.path} (${choice.reason}${share})`;
 }
 
 function showTimes(): void {
@@ -213,7 +221,7 @@ async function start(): Promise<void> {
         seed: seedOf({ seed }),
         normalStrength: 1.5,
         name: `vae${index}`,
-        texture: { decodePath },
+        texture: { decodePath, workerCpuShare: params.workerCpuShare },
       });
       mesh.material = material;
       const plugin = VaeMaterialPlugin.get(material) as VaeMaterialPlugin;
@@ -256,6 +264,18 @@ async function start(): Promise<void> {
   timing.add(params, 'lastDecodeMs').name('one object (ms)').disable();
   timing.add(params, 'allDecodesMs').name(`all objects (ms)`).disable();
   timing.add(params, 'decodePath').name('decode path').disable();
+  // The worker path only: its decode worker rests after each decode, leaving the cores to rendering.
+  timing
+    .add(params, 'workerCpuShare', 0.05, 1, 0.05)
+    .name('worker CPU share')
+    .onChange((share: number) => {
+      // The material's next textures take the shown texture's share.
+      for (const item of items) {
+        const texture = item.plugin.texture as VaeProceduralTexture | null;
+        if (texture) texture.workerCpuShare = share;
+      }
+      showTimes();
+    });
   gui.add(params, 'rotate');
 
   const start = performance.now();
@@ -276,6 +296,7 @@ tracker = new SampleTracker(scene, ready, () => ({
   allDecodesMs: params.allDecodesMs,
   decodePath: items[0] ? (items[0].plugin.texture as VaeProceduralTexture | null)?.decodePath.path : null,
   decodeReason: items[0] ? (items[0].plugin.texture as VaeProceduralTexture | null)?.decodePath.reason : null,
+  workerCpuShare: params.workerCpuShare,
 }));
 ready.catch((error: Error) => {
   status.textContent = `failed: ${error.message}`;

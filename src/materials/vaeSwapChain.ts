@@ -188,6 +188,8 @@ export class VaeSwapChain {
       const { model, modelId, options } = this._source;
       hidden = new VaeProceduralTexture(`${this._material.name}.vae1`, this._material.getScene(), {
         ...options.texture,
+        // The shown texture's share, which may have been changed since the material was made.
+        workerCpuShare: textures[0].workerCpuShare,
         model,
         modelId,
         size: options.size,
@@ -196,6 +198,7 @@ export class VaeSwapChain {
       textures[1] = hidden;
       drawn = hidden.whenReadyAsync();
     } else {
+      hidden.workerCpuShare = textures[0].workerCpuShare;
       drawn = hidden.regenerate(latent);
     }
     const next = hidden;

@@ -13,6 +13,7 @@ import {
 import type { Swatch } from '../latent/swatch.js';
 import type { TextureVae } from '../model/textureVae.js';
 import { decoderHaloCells } from '../model/textureVaeConfig.js';
+import { checkCpuShare } from '../worker/cpuShare.js';
 import { acquireWorkerDecoder, type WorkerDecoderLease } from '../worker/workerDecoder.js';
 import { checkedLatent, checkModelAndLook, copyLatent } from './checkedLatent.js';
 import { DecodeScheduler, type DecodeStep } from './decodeScheduler.js';
@@ -66,6 +67,14 @@ export interface VaeProceduralTextureOptions extends TensorProceduralTextureOpti
    * (default: 'auto').
    */
   decodeTileSize?: DecodeTileSizeOption;
+  /**
+   * On the worker path, the share of the time the decode worker may compute for this texture, from 0.05 to 1:
+   * after each of its decodes the worker rests before the next request, leaving the cores to rendering (with a
+   * software rasteriser such as SwiftShader, the page's frames are drawn on the same cores). Lower values give
+   * steadier frames and slower regenerations. Other paths ignore it. The texture's `workerCpuShare` property
+   * changes it later (default: 1, never rests).
+   */
+  workerCpuShare?: number;
 }
 
 /** What `serialize()` stores besides Babylon's texture fields. */
@@ -85,6 +94,8 @@ export interface SerializedVae {
   decodePath?: 'auto' | 'zero-copy' | 'worker' | 'readback';
   /** The decodeTileSize option (absent in scenes saved before it existed: 'auto'). */
   decodeTileSize?: DecodeTileSizeOption;
+  /** The workerCpuShare option (absent in scenes saved before it existed: 1). */
+  workerCpuShare?: number;
 }
 
 /** The object `serialize()` returns: Babylon's texture fields, `customType` and the VAE part. */
@@ -124,6 +135,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
   /** The tiles a regeneration decodes, one per scheduler turn, row by row; empty when it decodes in one piece. */
   readonly decodeTiles: readonly DecodeTile[];
   private _latent: LatentGrid;
+  private _workerCpuShare: number;
   private _scheduler: DecodeScheduler | null = null;
   private readonly _stopRestore: () => void;
   private readonly _worker: WorkerDecoderLease | null;
@@ -143,12 +155,14 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     const tileOption = options.decodeTileSize ?? 'auto';
     // Checked before anything is allocated; whether 'auto' tiles depends on the path, chosen by the base class.
     resolveDecodeTileSize(tileOption, size, model.stride, false);
+    const workerCpuShare = checkCpuShare(options.workerCpuShare ?? 1, 'workerCpuShare');
     super(name, scene, { ...options, size, tileable: options.tileable ?? model.config.tileable });
     this.model = model;
     this.swatch = swatch;
     this.modelId = options.modelId ?? model.config.name;
     this._latent = latent;
     this.decodeTileSizeOption = tileOption;
+    this._workerCpuShare = workerCpuShare;
     const path = this.decodePath.path;
     // A NullEngine draws nothing: its textures decode whole.
     const { isWebGPU, webGLVersion } = decodeEnvironment(scene.getEngine());
@@ -317,7 +331,9 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     this._throwIfDisposed();
     this._throwIfModelDisposed();
     try {
-      const image = await (this._worker as WorkerDecoderLease).decoder.decode(latent);
+      const image = await (this._worker as WorkerDecoderLease).decoder.decode(latent, {
+        cpuShare: this._workerCpuShare,
+      });
       this._throwIfDisposed();
       await this.writeImage(image);
     } catch (error) {
@@ -330,6 +346,18 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
     if (this.model.isDisposed) {
       throw new Error(`the TextureVae of VaeProceduralTexture '${this.name}' has been disposed`);
     }
+  }
+
+  /**
+   * On the worker path, the share of the time the decode worker computes for this texture's decodes, from 0.05
+   * to 1 (the workerCpuShare option); a new value applies from the next decode. Throws on other values.
+   */
+  get workerCpuShare(): number {
+    return this._workerCpuShare;
+  }
+
+  set workerCpuShare(value: number) {
+    this._workerCpuShare = checkCpuShare(value, 'workerCpuShare');
   }
 
   /** Babylon serialization: the texture fields plus model id, latent, size and options. */
@@ -350,6 +378,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
       useSharedContext: this.options.useSharedContext,
       decodePath: this.options.decodePath,
       decodeTileSize: this.decodeTileSizeOption,
+      workerCpuShare: this._workerCpuShare,
     };
     serialized.vae = vae;
     return serialized;
@@ -388,6 +417,7 @@ export class VaeProceduralTexture extends TensorProceduralTexture {
       useSharedContext: vae.useSharedContext,
       decodePath: vae.decodePath,
       decodeTileSize: vae.decodeTileSize,
+      workerCpuShare: vae.workerCpuShare,
     });
     return SerializationHelper.Parse(() => texture, parsed, scene, rootUrl);
   }

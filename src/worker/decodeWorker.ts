@@ -4,6 +4,7 @@ import { io, type Tensor4D, tensor4d, tidy } from '@tensorflow/tfjs-core';
 import type { DecodedImage } from '../gpu/decodeSource.js';
 import { latentToTensor } from '../latent/latentGrid.js';
 import { TextureVae } from '../model/textureVae.js';
+import { restAfter } from './cpuShare.js';
 import type { DecodeWorkerReply, DecodeWorkerRequest } from './decodeProtocol.js';
 import { useWasmWorkerBackend } from './wasmWorkerBackend.js';
 
@@ -45,8 +46,13 @@ async function handle(request: DecodeWorkerRequest): Promise<void> {
     }
     return;
   }
+  const started = performance.now();
   const image = await pixelsOf(tidy(() => current.decodeTensors(latentToTensor(request.latent))));
-  reply({ type: 'decoded', id: request.id, image }, [image.data.buffer]);
+  const decodeMs = performance.now() - started;
+  const restMs = restAfter(decodeMs, request.cpuShare);
+  reply({ type: 'decoded', id: request.id, image, decodeMs, restMs }, [image.data.buffer]);
+  // Resting leaves the cores to the page: with a software rasteriser, rendering needs the same CPU.
+  if (restMs > 0) await new Promise((resolve) => setTimeout(resolve, restMs));
 }
 
 /** The pixels of a decoded image tensor, which this disposes. */

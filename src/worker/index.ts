@@ -3,9 +3,11 @@ export type { TrainingStart, WorkerBackend } from './trainWorkerProtocol.js';
 export {
   acquireWorkerDecoder,
   liveDecodeWorkers,
+  type WorkerDecodeOptions,
   WorkerDecoder,
   type WorkerDecoderLease,
   type WorkerDecoderOptions,
+  type WorkerDecodeTiming,
 } from './workerDecoder.js';
 export {
   MAX_PREVIEW_SIDE,

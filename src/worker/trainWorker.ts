@@ -9,6 +9,7 @@ import type { Exemplar } from '../model/exemplars.js';
 import { loadPretrained } from '../model/pretrained/pretrained.js';
 import { TextureVae } from '../model/textureVae.js';
 import { trainTextureVae } from '../model/train.js';
+import { restAfter } from './cpuShare.js';
 import { packWeights, unpackWeights } from './packedWeights.js';
 import type {
   FromWorker,
@@ -157,7 +158,7 @@ async function run(start: StartMessage): Promise<void> {
           return;
         }
         // Resting leaves the cores to the page: with a software rasteriser, rendering needs the same CPU.
-        const rest = (stepMs * (1 - start.cpuShare)) / start.cpuShare;
+        const rest = restAfter(stepMs, start.cpuShare);
         return new Promise<void>((resolve) =>
           setTimeout(() => {
             stepStarted = performance.now();

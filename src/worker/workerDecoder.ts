@@ -4,6 +4,7 @@ import type { LatentGrid } from '../latent/latentGrid.js';
 import { type Exemplar, toExemplars } from '../model/exemplars.js';
 import { centreCrop, type PixelImage } from '../model/pixelImage.js';
 import type { TextureVae } from '../model/textureVae.js';
+import { checkCpuShare } from './cpuShare.js';
 import type { DecodeWorkerReply, DecodeWorkerRequest } from './decodeProtocol.js';
 import type { WasmWorkerBackendInfo } from './wasmWorkerBackend.js';
 
@@ -11,6 +12,24 @@ import type { WasmWorkerBackendInfo } from './wasmWorkerBackend.js';
 export interface WorkerDecoderOptions {
   /** URL of the worker module (default: the package's decodeWorker, which the app's bundler builds). */
   workerUrl?: string | URL;
+}
+
+/** Options of one WorkerDecoder decode. */
+export interface WorkerDecodeOptions {
+  /**
+   * The share of the time the worker computes, from 0.05 to 1: after this decode it rests before its next
+   * request so that the decode takes no more than this share of the wall time, leaving the CPU to the page (with
+   * a software rasteriser such as SwiftShader, rendering runs on the same cores) (default: 1, never rests).
+   */
+  cpuShare?: number;
+}
+
+/** Timing of the worker's last decode. */
+export interface WorkerDecodeTiming {
+  /** Milliseconds the decode took in the worker, its pixels read back included. */
+  readonly decodeMs: number;
+  /** Milliseconds the worker rested after it (0 at cpuShare 1). */
+  readonly restMs: number;
 }
 
 interface Waiter {
@@ -45,6 +64,7 @@ export class WorkerDecoder {
   private _disposed = false;
   private _sentWeights: readonly object[] | null = null;
   private _backend: Promise<WasmWorkerBackendInfo> | null = null;
+  private _lastDecode: WorkerDecodeTiming | null = null;
 
   constructor(model: TextureVae, options: WorkerDecoderOptions = {}) {
     if (model.isDisposed) throw new Error('the TextureVae given to WorkerDecoder has been disposed');
@@ -80,14 +100,22 @@ export class WorkerDecoder {
     return this._backend ?? this._syncWeights();
   }
 
+  /** How long the worker's last decode took and rested, or null before the first decode. */
+  get lastDecode(): WorkerDecodeTiming | null {
+    return this._lastDecode;
+  }
+
   /** Decodes `latent` in the worker. Resolves with the image (the caller owns it). */
-  async decode(latent: LatentGrid): Promise<DecodedImage> {
+  async decode(latent: LatentGrid, options: WorkerDecodeOptions = {}): Promise<DecodedImage> {
     this._throwIfUnusable();
+    const cpuShare = checkCpuShare(options.cpuShare ?? 1);
     if (this.model.isDisposed) throw new Error('the TextureVae of this WorkerDecoder has been disposed');
     await this._syncWeights();
     const data = Float32Array.from(latent.data);
     const copy = { data, height: latent.height, width: latent.width, channels: latent.channels };
-    return this._request<DecodedImage>({ type: 'decode', id: this._nextId++, latent: copy }, [data.buffer]);
+    return this._request<DecodedImage>({ type: 'decode', id: this._nextId++, latent: copy, cpuShare }, [
+      data.buffer,
+    ]);
   }
 
   /**
@@ -169,7 +197,10 @@ export class WorkerDecoder {
     if (reply.type === 'failed') waiter.reject(new Error(reply.message));
     else if (reply.type === 'loaded') waiter.resolve(reply.backend as never);
     else if (reply.type === 'encoded') waiter.resolve(reply as never);
-    else waiter.resolve(reply.image as never);
+    else {
+      this._lastDecode = Object.freeze({ decodeMs: reply.decodeMs, restMs: reply.restMs });
+      waiter.resolve(reply.image as never);
+    }
   }
 
   private _fail(error: Error): void {

@@ -9,6 +9,7 @@ import {
   type TrainingResult,
   type TrainOptions,
 } from '../model/train.js';
+import { checkCpuShare } from './cpuShare.js';
 import { packWeights, unpackWeights } from './packedWeights.js';
 import type {
   FromWorker,
@@ -189,10 +190,7 @@ export class WorkerTrainer {
     if (!Number.isInteger(previewEvery) || previewEvery < 0) {
       throw new Error(`previewEvery must be an integer >= 0, got ${previewEvery}`);
     }
-    const cpuShare = options.cpuShare ?? 1;
-    if (typeof cpuShare !== 'number' || !(cpuShare >= 0.05 && cpuShare <= 1)) {
-      throw new Error(`cpuShare must be a number from 0.05 to 1, got ${cpuShare}`);
-    }
+    const cpuShare = checkCpuShare(options.cpuShare ?? 1);
     const from = options.from;
     if (from !== undefined && !(STARTS as readonly string[]).includes(from)) {
       throw new Error(`from must be one of ${STARTS.join(', ')}, got ${JSON.stringify(from)}`);

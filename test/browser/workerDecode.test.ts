@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LatentGrid } from '../../src/latent/latentGrid.js';
 import { TextureVae } from '../../src/model/textureVae.js';
 import { VaeProceduralTexture } from '../../src/textures/vaeProceduralTexture.js';
-import { liveDecodeWorkers, WorkerDecoder } from '../../src/worker/workerDecoder.js';
+import { acquireWorkerDecoder, liveDecodeWorkers, WorkerDecoder } from '../../src/worker/workerDecoder.js';
 import { createOrthoScene } from '../support/orthoScene.js';
 import { maxError, texturePixels } from '../support/texturePixels.js';
 
@@ -149,6 +149,44 @@ describe('decoding in a Web Worker on the WASM backend (Chromium, SwiftShader)',
     ).rejects.toThrow("an image to encode must be at least the model's stride (4 px) a side, got 3x1");
     decoder.dispose();
     expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  test('cpuShare: the worker rests after a decode so that the decode is that share of the time', async () => {
+    const decoder = new WorkerDecoder(model);
+    const latent = model.sample({ width: size, height: size, seed: 7 });
+    expect(decoder.lastDecode).toBeNull();
+    await decoder.decode(latent);
+    expect(decoder.lastDecode?.decodeMs).toBeGreaterThan(0);
+    expect(decoder.lastDecode?.restMs).toBe(0);
+    await decoder.decode(latent, { cpuShare: 0.25 });
+    const timing = decoder.lastDecode as { decodeMs: number; restMs: number };
+    expect(timing.restMs).toBeCloseTo(timing.decodeMs * 3, 6);
+    for (const cpuShare of [0, 0.04, 1.5, Number.NaN]) {
+      await expect(decoder.decode(latent, { cpuShare })).rejects.toThrow(
+        `cpuShare must be a number from 0.05 to 1, got ${cpuShare}`,
+      );
+    }
+    decoder.dispose();
+
+    // A texture's workerCpuShare reaches the shared decoder's requests.
+    const lease = acquireWorkerDecoder(model);
+    const texture = new VaeProceduralTexture('resting', scene, { model, size, latent, workerCpuShare: 0.5 });
+    expect(texture.workerCpuShare).toBe(0.5);
+    await texture.whenReadyAsync();
+    const last = lease.decoder.lastDecode as { decodeMs: number; restMs: number };
+    expect(last.restMs).toBeCloseTo(last.decodeMs, 6);
+    texture.workerCpuShare = 1;
+    await texture.regenerate();
+    expect(lease.decoder.lastDecode?.restMs).toBe(0);
+    expect(() => {
+      texture.workerCpuShare = 0;
+    }).toThrow('workerCpuShare must be a number from 0.05 to 1, got 0');
+    expect(texture.workerCpuShare).toBe(1);
+    texture.dispose();
+    lease.release();
+    expect(() => new VaeProceduralTexture('bad', scene, { model, size, latent, workerCpuShare: 2 })).toThrow(
+      'workerCpuShare must be a number from 0.05 to 1, got 2',
+    );
   });
 
   test('a worker that fails to load rejects naming its URL', async () => {

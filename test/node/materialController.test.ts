@@ -19,6 +19,7 @@ import { VaeMaterialDefines, VaeMaterialPlugin } from '../../src/materials/vaeMa
 import type { VaeMaterialView } from '../../src/materials/vaeSwapChain.js';
 import { TextureVae } from '../../src/model/textureVae.js';
 import { registerVaeModel } from '../../src/textures/vaeModelRegistry.js';
+import type { VaeProceduralTexture } from '../../src/textures/vaeProceduralTexture.js';
 
 const tiny = {
   latentChannels: 4,
@@ -101,6 +102,8 @@ describe('VaeMaterialController on a NullEngine, driving a plain view', () => {
 
   test('a cross-fade follows the clock: decode into the hidden texture, swap, fade, then ready', async () => {
     const shown = view.texture;
+    // The hidden texture takes the shown texture's workerCpuShare, so a changed share survives the swap.
+    (shown as VaeProceduralTexture).workerCpuShare = 0.5;
     const next = latent(40);
     let ready: LatentGrid | null = null;
     controller.onReadyObservable.add((l) => {
@@ -121,6 +124,7 @@ describe('VaeMaterialController on a NullEngine, driving a plain view', () => {
     await change;
     expect(controller.isReady()).toBe(true);
     expect(Array.from((ready as unknown as LatentGrid).data)).toEqual(Array.from(next.data));
+    expect((view.texture as VaeProceduralTexture).workerCpuShare).toBe(0.5);
   });
 
   test('a burst of changes coalesces: every promise resolves, at most two latents are shown, the last one last', async () => {

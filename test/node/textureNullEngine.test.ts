@@ -202,6 +202,7 @@ describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', ()
       colourSpace: 'linear',
       tileable: false,
       generateMipMaps: false,
+      workerCpuShare: 0.5,
     });
     texture.level = 0.75;
     const serialized = texture.serialize();
@@ -213,6 +214,7 @@ describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', ()
     expect(parsed.options).toEqual(texture.options);
     expect(parsed.level).toBe(0.75);
     expect(parsed.gammaSpace).toBe(false);
+    expect(parsed.workerCpuShare).toBe(0.5);
     expect(Array.from(parsed.latent.data)).toEqual(Array.from(latent.data));
     await parsed.regenerate();
     expect(() =>
@@ -220,6 +222,9 @@ describe('VaeProceduralTexture on a NullEngine (readback path, cpu backend)', ()
     ).toThrow(
       "no TextureVae registered under 'missing': call registerVaeModel('missing', model) before loading",
     );
+    expect(() =>
+      VaeProceduralTexture.Parse({ ...json, vae: { ...json.vae, workerCpuShare: '1' } }, scene, ''),
+    ).toThrow('workerCpuShare must be a number from 0.05 to 1, got 1');
     parsed.dispose();
     texture.dispose();
   });
