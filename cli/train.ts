@@ -53,7 +53,7 @@ function saveCritic(dir: string, critic: PatchDiscriminator): void {
 /** Loads CRITIC_FILE of `dir` into `critic`, checking its size before reading it. */
 function loadCritic(dir: string, critic: PatchDiscriminator): void {
   const path = join(dir, CRITIC_FILE);
-  const shapes = PatchDiscriminator.kernelShapes(critic.widths, critic.channels).flatMap((k) => [k, [k[3]]]);
+  const shapes = critic.weightShapes;
   const expected = 4 * shapes.reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
   if (!existsSync(path)) {
     throw new Error(

@@ -141,6 +141,11 @@ export class PatchDiscriminator {
     });
   }
 
+  /** The shape of every weight, in `variables` (and getWeights) order: a file of weights can be checked first. */
+  get weightShapes(): number[][] {
+    return this.variables.map((v) => [...v.shape]);
+  }
+
   /** Copies of every variable, in `variables` order; the caller owns them. */
   getWeights(): Tensor[] {
     return this.variables.map((v) => v.clone());

@@ -349,18 +349,21 @@ export async function trainTextureVae(
 
   /**
    * One critic step on photo patches against their detached decodes, then the gradient norms at the decoded
-   * pixels of the reconstruction terms and of the adversarial term, for the next step's adaptive weight. Returns
-   * [critic loss, reconstruction norm, adversarial norm], owned by the caller.
+   * pixels of the reconstruction terms and of the adversarial term, for the next step's adaptive weight (only
+   * when the next step uses it: `withNorms`). Returns [critic loss, reconstruction norm, adversarial norm], or
+   * [critic loss] without the norms, owned by the caller.
    */
   const criticStep = (
     d: PatchDiscriminator,
     patches: Tensor4D,
     decoded: Tensor4D,
     lossOptions: LossOptions,
+    withNorms: boolean,
   ): Scalar[] => {
     const step = variableGrads(() => hingeCriticLoss(d.scores(patches), d.scores(decoded)), d.variables);
     (criticOptimizer as Optimizer).applyGradients(step.grads);
     dispose(step.grads);
+    if (!withNorms) return [step.value];
     return [
       step.value,
       tidy(() => norm(grad((x: Tensor) => reconstructionLoss(patches, x, lossOptions))(decoded)) as Scalar),
@@ -411,7 +414,14 @@ export async function trainTextureVae(
           let criticScalars: Scalar[] = [];
           try {
             if (critic && kept.decoded)
-              criticScalars = criticStep(critic, patches, kept.decoded, lossOptions);
+              // The weight measured now serves the next step, which uses it only after adversarialStart.
+              criticScalars = criticStep(
+                critic,
+                patches,
+                kept.decoded,
+                lossOptions,
+                next >= o.adversarialStart,
+              );
           } catch (e) {
             dispose([result.value, ...Object.values(result.grads)]);
             throw e;
@@ -444,7 +454,9 @@ export async function trainTextureVae(
     }
     const [loss, reconstruction, kl, criticLoss, reconstructionNorm, adversarialNorm] = values;
     if (criticLoss === undefined) return { record: { step: next, loss, reconstruction, kl, beta }, grads };
-    adaptiveWeight = adaptiveAdversarialWeight(reconstructionNorm, adversarialNorm);
+    if (reconstructionNorm !== undefined) {
+      adaptiveWeight = adaptiveAdversarialWeight(reconstructionNorm, adversarialNorm);
+    }
     return {
       record: { step: next, loss, reconstruction, kl, beta, critic: criticLoss, adversarialWeight },
       grads,

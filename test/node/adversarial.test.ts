@@ -50,6 +50,16 @@ describe('PatchDiscriminator', () => {
     const before = tf.memory().numTensors;
     const d = new PatchDiscriminator({ seed: 3 });
     expect(d.minSide).toBe(38);
+    expect(d.weightShapes).toEqual([
+      [4, 4, 3, 32],
+      [32],
+      [4, 4, 32, 64],
+      [64],
+      [4, 4, 64, 64],
+      [64],
+      [3, 3, 64, 1],
+      [1],
+    ]);
     expect(d.variables.length).toBe(8);
     const x = tf.randomUniform([2, 64, 48, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const s = d.scores(x);
