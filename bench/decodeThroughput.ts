@@ -546,7 +546,7 @@ function report(r: Results): string {
           `tfjs peak ${mib(r.webglMemory.peakBytes)} (weights included); GPU textures allocated ${mib(r.webglMemory.gpuBefore)} -> ${mib(r.webglMemory.gpuAfter)}`,
         ],
         [
-          'WASM in a module worker, WorkerDecoder (browser; latent in, 8-bit pixels out)',
+          'WASM in a module worker, WorkerDecoder (browser; latent in, float pixels out)',
           ...sizes.map((s) => decodeCell(s, r.worker.find((w) => w.size === s)?.timing)),
           'not measured (in the worker)',
         ],
