@@ -71,8 +71,9 @@ export interface VaeProceduralTextureOptions extends TensorProceduralTextureOpti
    * On the worker path, the share of the time the decode worker may compute for this texture, from 0.05 to 1:
    * after each of its decodes the worker rests before the next request, leaving the cores to rendering (with a
    * software rasteriser such as SwiftShader, the page's frames are drawn on the same cores). Lower values give
-   * steadier frames and slower regenerations. Other paths ignore it. The texture's `workerCpuShare` property
-   * changes it later (default: 1, never rests).
+   * steadier frames and slower regenerations. The model's textures share one worker, so its rest after this
+   * texture's decode also delays theirs. Other paths ignore it. The texture's `workerCpuShare` property changes
+   * it later (default: 1, never rests).
    */
   workerCpuShare?: number;
 }
