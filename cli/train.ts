@@ -102,6 +102,8 @@ training:
   --pixel-loss <kind>      pixel term of the loss: mse, l1 or charbonnier (default: charbonnier)
   --patch-weight <x>       weight of the multi-scale patch term that asks for fine detail, 0 = off (default: 0)
   --fourier-weight <x>     weight of the Fourier-amplitude term that keeps the energy of fine detail, 0 = off (default: 0)
+  --grid-weight <x>        weight of the cell-grid term that asks for no more contrast across the latent cells'
+                           boundaries than the photo has there, 0 = off (default: 0)
   --adversarial-weight <x> weight of the adversarial term (a PatchGAN critic trained alongside, kept in the
                            output folder as critic.bin), times its adaptive weight; 0 = off (default: 0)
   --adversarial-start <n>  step after which the decoder gets the adversarial term; the critic trains from the
@@ -137,6 +139,7 @@ interface TrainingState {
   pixelLoss?: PixelLoss;
   patchWeight?: number;
   fourierWeight?: number;
+  gridWeight?: number;
   adversarialWeight?: number;
   adversarialStart?: number;
   /** The critic of the adversarial term, saved as CRITIC_FILE next to the model. */
@@ -186,6 +189,7 @@ export async function run(argv: string[]): Promise<number> {
       'pixel-loss': { type: 'string' },
       'patch-weight': { type: 'string' },
       'fourier-weight': { type: 'string' },
+      'grid-weight': { type: 'string' },
       'adversarial-weight': { type: 'string' },
       'adversarial-start': { type: 'string' },
       upsample: { type: 'string' },
@@ -283,8 +287,10 @@ export async function run(argv: string[]): Promise<number> {
       previous?.patchWeight ?? DEFAULT_PATCH_WEIGHT,
       { min: 0 },
     ),
-    // Unset and not recorded: trainTextureVae's defaults (DEFAULT_FOURIER_WEIGHT, DEFAULT_ADVERSARIAL_WEIGHT, 0).
+    // Unset and not recorded: trainTextureVae's defaults (DEFAULT_FOURIER_WEIGHT, DEFAULT_GRID_WEIGHT,
+    // DEFAULT_ADVERSARIAL_WEIGHT, 0).
     fourierWeight: optionalNumber('fourier-weight', values['fourier-weight'], previous?.fourierWeight),
+    gridWeight: optionalNumber('grid-weight', values['grid-weight'], previous?.gridWeight),
     adversarialWeight: optionalNumber(
       'adversarial-weight',
       values['adversarial-weight'],
@@ -358,6 +364,7 @@ export async function run(argv: string[]): Promise<number> {
         pixelLoss: training.pixelLoss,
         patchWeight: training.patchWeight,
         fourierWeight: training.fourierWeight,
+        gridWeight: training.gridWeight,
         adversarialWeight: training.adversarialWeight,
         adversarialStart: training.adversarialStart,
         ...(critic ? { critic: { widths: [...critic.widths] } } : {}),

@@ -4,6 +4,7 @@ import {
   avgPool,
   customGrad,
   dispose,
+  div,
   exp,
   type GradSaveFunc,
   image,
@@ -16,6 +17,7 @@ import {
   type Scalar,
   scalar,
   scatterND,
+  slice,
   sqrt,
   square,
   squaredDifference,
@@ -267,6 +269,63 @@ export function fourierAmplitudeError(images: Tensor4D, decoded: Tensor4D): Scal
   return tidy(() => mean(abs(sub(fourierAmplitude(decoded), fourierAmplitude(images)))) as Scalar);
 }
 
+/** Added to both means of the cell-grid term so that a flat patch has ratio 1 and a finite gradient. */
+export const GRID_EPSILON = 1e-3;
+
+/**
+ * Boundary masks of cellGridTerm for an H x W image: 1 where a neighbour pair crosses a latent-cell boundary
+ * (pair (x, x + 1) with x mod stride = stride - 1; the same in y), as [1, 1, W - 1, 1] and [1, H - 1, 1, 1].
+ */
+function cellBoundaryMasks(h: number, w: number, stride: number): [Tensor4D, Tensor4D] {
+  const along = (n: number) =>
+    Float32Array.from({ length: n - 1 }, (_, x) => (x % stride === stride - 1 ? 1 : 0));
+  return [tensor4d(along(w), [1, 1, w - 1, 1]), tensor4d(along(h), [1, h - 1, 1, 1])];
+}
+
+/** Per image, the cell-grid ratio of cellGridRatio (src/eval/cellGrid.ts) as a tensor, [B]. */
+function cellGridRatios(x: Tensor4D, stride: number, maskX: Tensor4D, maskY: Tensor4D): Tensor {
+  const [, h, w] = x.shape;
+  const dx = sum(
+    abs(sub(slice(x, [0, 0, 1, 0], [-1, -1, -1, -1]), slice(x, [0, 0, 0, 0], [-1, -1, w - 1, -1]))),
+    3,
+    true,
+  );
+  const dy = sum(
+    abs(sub(slice(x, [0, 1, 0, 0], [-1, -1, -1, -1]), slice(x, [0, 0, 0, 0], [-1, h - 1, -1, -1]))),
+    3,
+    true,
+  );
+  const boundaryCount = Math.floor((w - 1) / stride) * h + Math.floor((h - 1) / stride) * w;
+  const insideCount = (w - 1) * h + (h - 1) * w - boundaryCount;
+  const boundary = add(sum(mul(dx, maskX), [1, 2, 3]), sum(mul(dy, maskY), [1, 2, 3]));
+  const all = add(sum(dx, [1, 2, 3]), sum(dy, [1, 2, 3]));
+  const inside = sub(all, boundary);
+  return div(add(div(boundary, boundaryCount), GRID_EPSILON), add(div(inside, insideCount), GRID_EPSILON));
+}
+
+/**
+ * The cell-grid term: mean over the batch of |ratio(decoded) - ratio(images)|, where ratio is the cell-grid
+ * ratio of each image (cellGridRatio: the mean absolute neighbour difference, summed over channels, across the
+ * decoder's latent-cell boundaries over the mean of all other neighbour pairs; GRID_EPSILON is added to both
+ * means). A decoder that draws its cells, with edges or flat bands at every stride-th pixel, scores above the
+ * photo's ratio; the term asks for the photo's own ratio, with no cell grid. The caller owns the result.
+ */
+export function cellGridTerm(images: Tensor4D, decoded: Tensor4D, stride: number): Scalar {
+  if (images.shape.join() !== decoded.shape.join()) {
+    throw new Error(`cell-grid term needs equal shapes, got [${images.shape}] and [${decoded.shape}]`);
+  }
+  const [, h, w] = images.shape;
+  if (!Number.isInteger(stride) || stride < 2 || stride >= Math.max(h, w)) {
+    throw new Error(`cell-grid term needs an integer stride from 2 to ${Math.max(h, w) - 1}, got ${stride}`);
+  }
+  return tidy(() => {
+    const [maskX, maskY] = cellBoundaryMasks(h, w, stride);
+    const real = cellGridRatios(images, stride, maskX, maskY);
+    const made = cellGridRatios(decoded, stride, maskX, maskY);
+    return mean(abs(sub(made, real))) as Scalar;
+  });
+}
+
 /** Unit-norm random kernels for patchSwd, one [patchSize, patchSize, channels, directions] tensor per level. */
 export function randomPatchDirections(
   options: Readonly<PatchSwdOptions>,
@@ -324,7 +383,10 @@ export function adaptiveAdversarialWeight(
 
 /** The loss terms of one batch, all scalars owned by the caller. */
 export type ElboTerms = {
-  /** pixel + beta * kl + patchWeight * patch + fourierWeight * fourier: what training minimises. */
+  /**
+   * pixel + beta * kl + patchWeight * patch + fourierWeight * fourier + gridWeight * grid + adversarialWeight *
+   * adversarial: what training minimises.
+   */
   total: Scalar;
   /** Mean squared error per value, whatever the pixel term (PSNR = -10 log10 of it). */
   reconstruction: Scalar;
@@ -333,13 +395,15 @@ export type ElboTerms = {
   patch: Scalar;
   /** The Fourier-amplitude term (0 when its weight is 0). */
   fourier: Scalar;
+  /** The cell-grid term, cellGridTerm (0 when its weight is 0). */
+  grid: Scalar;
   /** The adversarial term, hingeGeneratorLoss of the critic's scores (0 when its weight is 0). */
   adversarial: Scalar;
   /** The decoded batch, only when LossOptions.keepDecoded is set. */
   decoded?: Tensor4D;
 };
 
-/** How a batch's loss is made: the pixel term, the KL weight, the patch term and the Fourier term. */
+/** How a batch's loss is made: the pixel term and the weights of the patch, Fourier, cell-grid and adversarial terms. */
 export interface LossOptions {
   /** (default: 'mse') */
   readonly pixel?: PixelLoss;
@@ -349,6 +413,10 @@ export interface LossOptions {
   readonly patchDirections?: readonly Tensor4D[];
   /** Weight of the Fourier-amplitude term, fourierAmplitudeError (default: 0, off). */
   readonly fourierWeight?: number;
+  /** Weight of the cell-grid term, cellGridTerm (default: 0, off). */
+  readonly gridWeight?: number;
+  /** The decoder's stride (pixels per latent cell); needed when gridWeight > 0. */
+  readonly stride?: number;
   /** Weight of the adversarial term hingeGeneratorLoss(critic(decoded)) (default: 0, off). */
   readonly adversarialWeight?: number;
   /** Scores of decoded windows (PatchDiscriminator.scores); needed when adversarialWeight > 0. */
@@ -361,6 +429,7 @@ interface ReconstructionParts {
   readonly reconstruction: Scalar;
   readonly patch: Scalar;
   readonly fourier: Scalar;
+  readonly grid: Scalar;
   readonly sum: Scalar;
 }
 
@@ -378,6 +447,10 @@ function reconstructionParts(images: Tensor, decoded: Tensor, options: LossOptio
   }
   const patchWeight = checkWeight('patchWeight', options.patchWeight ?? 0);
   const fourierWeight = checkWeight('fourierWeight', options.fourierWeight ?? 0);
+  const gridWeight = checkWeight('gridWeight', options.gridWeight ?? 0);
+  if (gridWeight > 0 && options.stride === undefined) {
+    throw new Error("gridWeight > 0 needs the decoder's stride");
+  }
   if (patchWeight > 0 && !options.patchDirections?.length) {
     throw new Error('patchWeight > 0 needs patchDirections (see randomPatchDirections)');
   }
@@ -390,25 +463,30 @@ function reconstructionParts(images: Tensor, decoded: Tensor, options: LossOptio
         : scalar(0);
     const fourier =
       fourierWeight > 0 ? fourierAmplitudeError(images as Tensor4D, decoded as Tensor4D) : scalar(0);
-    const sum = add(add(pixel, mul(patch, patchWeight)), mul(fourier, fourierWeight)) as Scalar;
-    return { reconstruction, patch, fourier, sum };
+    const grid =
+      gridWeight > 0 ? cellGridTerm(images as Tensor4D, decoded as Tensor4D, options.stride ?? 0) : scalar(0);
+    const sum = add(
+      add(add(pixel, mul(patch, patchWeight)), mul(fourier, fourierWeight)),
+      mul(grid, gridWeight),
+    ) as Scalar;
+    return { reconstruction, patch, fourier, grid, sum };
   });
 }
 
 /**
- * pixel + patchWeight * patch + fourierWeight * fourier: the part of the loss that compares `decoded` with
- * `images` (no KL, no adversarial term). The caller owns the result.
+ * pixel + patchWeight * patch + fourierWeight * fourier + gridWeight * grid: the part of the loss that compares
+ * `decoded` with `images` (no KL, no adversarial term). The caller owns the result.
  */
 export function reconstructionLoss(images: Tensor, decoded: Tensor, options: LossOptions = {}): Scalar {
   const parts = reconstructionParts(images, decoded, options);
-  dispose([parts.reconstruction, parts.patch, parts.fourier]);
+  dispose([parts.reconstruction, parts.patch, parts.fourier, parts.grid]);
   return parts.sum;
 }
 
 /**
- * total = pixel + beta * kl + patchWeight * patch + fourierWeight * fourier + adversarialWeight * adversarial,
- * with the reduction documented above: `images` / `decoded` are [B, H, W, C], `meanT` / `logVar` the posterior
- * of the same batch.
+ * total = pixel + beta * kl + patchWeight * patch + fourierWeight * fourier + gridWeight * grid +
+ * adversarialWeight * adversarial, with the reduction documented above: `images` / `decoded` are [B, H, W, C],
+ * `meanT` / `logVar` the posterior of the same batch.
  */
 export function elbo(
   images: Tensor,
@@ -440,6 +518,7 @@ export function elbo(
       kl,
       patch: parts.patch,
       fourier: parts.fourier,
+      grid: parts.grid,
       adversarial,
     };
     return options.keepDecoded ? { ...terms, decoded: decoded as Tensor4D } : terms;

@@ -373,7 +373,7 @@ export class TextureVae implements TextureDecoder {
       const { mean, logVar } = this._posterior(images);
       const eps = tensor4d(rng.gaussianArray(mean.size), mean.shape);
       const decoded = this._decoder.apply(reparameterize(mean, logVar, eps)) as Tensor4D;
-      return elbo(images, decoded, mean, logVar, beta, options);
+      return elbo(images, decoded, mean, logVar, beta, { ...options, stride: this.config.stride });
     });
   }
 

@@ -45,6 +45,8 @@ export const DEFAULT_PIXEL_LOSS: PixelLoss = 'charbonnier';
 export const DEFAULT_PATCH_WEIGHT = 0;
 /** Weight of the Fourier-amplitude term in the default recipe (see fourierAmplitudeError). */
 export const DEFAULT_FOURIER_WEIGHT = 0;
+/** Weight of the cell-grid term in the default recipe (see cellGridTerm). */
+export const DEFAULT_GRID_WEIGHT = 0;
 /** Weight of the adversarial term in the default recipe (see TrainOptions.adversarialWeight). */
 export const DEFAULT_ADVERSARIAL_WEIGHT = 0;
 
@@ -114,6 +116,12 @@ export interface TrainOptions {
    * (default: DEFAULT_FOURIER_WEIGHT).
    */
   fourierWeight?: number;
+  /**
+   * Weight of the cell-grid term (the cell-grid ratio of each decoded patch against its photo's, see
+   * cellGridTerm), which asks for no more contrast across the latent cells' boundaries than the photo has
+   * there; 0 turns it off (default: DEFAULT_GRID_WEIGHT).
+   */
+  gridWeight?: number;
   /**
    * Weight of the adversarial term (default: DEFAULT_ADVERSARIAL_WEIGHT; 0 turns it off). A PatchGAN critic
    * (PatchDiscriminator) learns, with the hinge loss, to tell the photo's patches from their decodes, and the
@@ -212,6 +220,10 @@ export function resolveTrainOptions(model: TextureVae, options: TrainOptions): R
   if (typeof fourierWeight !== 'number' || !Number.isFinite(fourierWeight) || fourierWeight < 0) {
     throw new Error(`fourierWeight must be a finite number >= 0, got ${fourierWeight}`);
   }
+  const gridWeight = options.gridWeight ?? DEFAULT_GRID_WEIGHT;
+  if (typeof gridWeight !== 'number' || !Number.isFinite(gridWeight) || gridWeight < 0) {
+    throw new Error(`gridWeight must be a finite number >= 0, got ${gridWeight}`);
+  }
   const adversarialWeight = options.adversarialWeight ?? DEFAULT_ADVERSARIAL_WEIGHT;
   if (typeof adversarialWeight !== 'number' || !Number.isFinite(adversarialWeight) || adversarialWeight < 0) {
     throw new Error(`adversarialWeight must be a finite number >= 0, got ${adversarialWeight}`);
@@ -260,6 +272,7 @@ export function resolveTrainOptions(model: TextureVae, options: TrainOptions): R
     pixelLoss,
     patchWeight,
     fourierWeight,
+    gridWeight,
     adversarialWeight,
     adversarialStart,
     discriminator,
@@ -393,6 +406,7 @@ export async function trainTextureVae(
           patchWeight: o.patchWeight,
           patchDirections,
           fourierWeight: o.fourierWeight,
+          gridWeight: o.gridWeight,
           adversarialWeight: critic && next > o.adversarialStart ? o.adversarialWeight * adaptiveWeight : 0,
           critic: critic ? (x: Tensor4D) => critic.scores(x) : undefined,
           keepDecoded: critic !== null && withGrads,
@@ -401,7 +415,7 @@ export async function trainTextureVae(
         try {
           if (!withGrads) {
             const terms = model.lossTensors(patches, lossOptions);
-            dispose([terms.patch, terms.fourier, terms.adversarial]);
+            dispose([terms.patch, terms.fourier, terms.grid, terms.adversarial]);
             return { scalars: [terms.total, terms.reconstruction, terms.kl], grads: null };
           }
           const result = variableGrads(() => {

@@ -32,6 +32,7 @@ export interface SerializedTrainOptions {
   readonly pixelLoss?: PixelLoss;
   readonly patchWeight?: number;
   readonly fourierWeight?: number;
+  readonly gridWeight?: number;
   readonly adversarialWeight?: number;
   readonly adversarialStart?: number;
   readonly augment?: boolean;

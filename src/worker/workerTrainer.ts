@@ -239,6 +239,7 @@ export class WorkerTrainer {
         pixelLoss: o.pixelLoss,
         patchWeight: o.patchWeight,
         fourierWeight: o.fourierWeight,
+        gridWeight: o.gridWeight,
         adversarialWeight: o.adversarialWeight,
         adversarialStart: o.adversarialStart,
         augment: o.augment,

@@ -112,7 +112,7 @@ describe('elbo with the adversarial term', () => {
     const l1 = value(pixelError(images, decoded, 'l1'));
     expect(value(t.total)).toBeCloseTo(l1 + 0.01 * value(t.kl) + 0.25 * -red, 5);
     expect(t.decoded).toBe(decoded);
-    tf.dispose([t.reconstruction, t.patch, t.fourier]);
+    tf.dispose([t.reconstruction, t.patch, t.fourier, t.grid]);
     expect(() => elbo(images, decoded, mean, logVar, 0.01, { adversarialWeight: 1 })).toThrow(
       'adversarialWeight > 0 needs a critic (see PatchDiscriminator.scores)',
     );

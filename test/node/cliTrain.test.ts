@@ -58,9 +58,14 @@ describe('babylon-vae-textures train', () => {
       'charbonnier',
       '--patch-weight',
       '5',
+      '--fourier-weight',
+      '0.3',
+      '--grid-weight',
+      '0.05',
     ];
     expect(await run([image, '--out', tuned, '--steps', '2', '--lr', '0.000001', ...args, ...fast])).toBe(0);
-    expect(state(tuned)).toMatchObject({ step: 2, pixelLoss: 'charbonnier', patchWeight: 5, from: base });
+    const recipe = { pixelLoss: 'charbonnier', patchWeight: 5, fourierWeight: 0.3, gridWeight: 0.05 };
+    expect(state(tuned)).toMatchObject({ step: 2, ...recipe, from: base });
     const a = await TextureVae.load(fileSystemHandler(base));
     const b = await TextureVae.load(fileSystemHandler(tuned));
     expect(a.config.upsample).toBe('nearest');
@@ -75,7 +80,7 @@ describe('babylon-vae-textures train', () => {
     a.dispose();
     b.dispose();
     expect(await run([image, '--resume', tuned, '--out', tuned, '--steps', '3', ...fast])).toBe(0);
-    expect(state(tuned)).toMatchObject({ step: 3, pixelLoss: 'charbonnier', patchWeight: 5, from: base });
+    expect(state(tuned)).toMatchObject({ step: 3, ...recipe, from: base });
 
     await expect(
       run([image, '--from', base, '--stride', '8', '--out', join(temp, 'x1'), ...fast]),

@@ -339,6 +339,7 @@ describe('no tensor leaks', () => {
       terms.kl,
       terms.patch,
       terms.fourier,
+      terms.grid,
       terms.adversarial,
     ]);
     const w = vae.getWeights();

@@ -2,13 +2,15 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-
+import { cellGridRatio } from '../../src/eval/cellGrid.js';
 import { SeededRandom } from '../../src/latent/random.js';
 import {
+  cellGridTerm,
   DEFAULT_PATCH_SWD,
   elbo,
   fourierAmplitude,
   fourierAmplitudeError,
+  GRID_EPSILON,
   laplacianPyramid,
   patchSwd,
   pixelError,
@@ -161,7 +163,20 @@ describe('elbo with the new terms', () => {
     expect(fourier).toBeCloseTo(value(fourierAmplitudeError(images, decoded)), 6);
     expect(fourier).toBeGreaterThan(0);
     expect(value(t.reconstruction)).toBeCloseTo(mse, 6);
+    expect(value(t.grid)).toBe(0);
     expect(value(t.total)).toBeCloseTo(l1 + 0.01 * kl + 0.5 * patch + 2 * fourier, 5);
+    const withGrid = elbo(images, decoded, mean, logVar, 0.01, { pixel: 'l1', gridWeight: 3, stride: 4 });
+    const grid = value(withGrid.grid);
+    expect(grid).toBeCloseTo(value(cellGridTerm(images, decoded, 4)), 6);
+    expect(grid).toBeGreaterThan(0);
+    expect(value(withGrid.total)).toBeCloseTo(l1 + 0.01 * value(withGrid.kl) + 3 * grid, 5);
+    tf.dispose([withGrid.reconstruction, withGrid.patch, withGrid.fourier, withGrid.adversarial]);
+    expect(() => elbo(images, decoded, mean, logVar, 0.01, { gridWeight: 1 })).toThrow(
+      "gridWeight > 0 needs the decoder's stride",
+    );
+    expect(() => elbo(images, decoded, mean, logVar, 0.01, { gridWeight: Number.POSITIVE_INFINITY })).toThrow(
+      'gridWeight must be a finite number >= 0, got Infinity',
+    );
     expect(() => elbo(images, decoded, mean, logVar, 0.01, { fourierWeight: Number.NaN })).toThrow(
       'fourierWeight must be a finite number >= 0, got NaN',
     );
@@ -265,5 +280,95 @@ describe('fourierAmplitude and fourierAmplitudeError', () => {
     const stepped = tf.sub(blurred, tf.mul(g, 0.5)) as tf.Tensor4D;
     expect(value(fourierAmplitudeError(x, stepped))).toBeLessThan(value(fourierAmplitudeError(x, blurred)));
     tf.dispose([x, blurred, g, stepped]);
+  });
+});
+
+describe('cellGridTerm', () => {
+  /** Values in [0, 1] for [b, h, w, c], from a seed. */
+  const noise = (seed: number, b: number, h: number, w: number, c: number) =>
+    Array.from(new SeededRandom(seed).gaussianArray(b * h * w * c, 0.2), (v) =>
+      Math.min(1, Math.max(0, 0.5 + v)),
+    );
+  /** One image of a batch as the RGB EvalImage cellGridRatio reads. */
+  const evalImage = (data: ArrayLike<number>, index: number, h: number, w: number) => ({
+    width: w,
+    height: h,
+    channels: 3 as const,
+    data: Float32Array.from(data).subarray(index * h * w * 3, (index + 1) * h * w * 3),
+  });
+
+  test('each image ratio is cellGridRatio (up to GRID_EPSILON), and the term is the mean |difference|', () => {
+    const [b, h, w, c, stride] = [2, 12, 16, 3, 4];
+    const a = noise(1, b, h, w, c);
+    // Cells drawn into the second image: every other cell, checkerwise, is darkened, so its edges fall on the
+    // cell boundaries.
+    const d = noise(2, b, h, w, c).map((v, i) => {
+      const x = Math.floor(i / c) % w;
+      const y = Math.floor(i / (c * w)) % h;
+      const odd = (Math.floor(x / stride) + Math.floor(y / stride)) % 2 === 1;
+      return odd && i >= h * w * c ? v * 0.3 : v;
+    });
+    const images = tf.tensor4d(a, [b, h, w, c]);
+    const decoded = tf.tensor4d(d, [b, h, w, c]);
+    // By hand: ratios from the evaluation code; the epsilon moves them by less than 1e-2 here.
+    const ratios = (data: number[]) => [0, 1].map((k) => cellGridRatio(evalImage(data, k, h, w), stride));
+    const ra = ratios(a);
+    const rd = ratios(d);
+    expect(rd[1]).toBeGreaterThan(1.3);
+    const hand = (Math.abs(rd[0] - ra[0]) + Math.abs(rd[1] - ra[1])) / 2;
+    expect(value(cellGridTerm(images, decoded, stride))).toBeCloseTo(hand, 2);
+    // Exactly, with the epsilon: a flat image has ratio 1, so the term is |ratio(a) - 1|.
+    const flat = tf.fill([1, h, w, c], 0.5) as tf.Tensor4D;
+    const one = tf.slice(images, [0, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+    const boundaryPairs = Math.floor((w - 1) / stride) * h + Math.floor((h - 1) / stride) * w;
+    let on = 0;
+    let off = 0;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        for (const [dy, dx] of [
+          [0, 1],
+          [1, 0],
+        ]) {
+          if (y + dy >= h || x + dx >= w) continue;
+          let sum = 0;
+          for (let k = 0; k < c; k++)
+            sum += Math.abs(a[((y + dy) * w + x + dx) * c + k] - a[(y * w + x) * c + k]);
+          const boundary = dx === 1 ? x % stride === stride - 1 : y % stride === stride - 1;
+          if (boundary) on += sum;
+          else off += sum;
+        }
+      }
+    }
+    const insidePairs = (w - 1) * h + (h - 1) * w - boundaryPairs;
+    const exact = (on / boundaryPairs + GRID_EPSILON) / (off / insidePairs + GRID_EPSILON);
+    expect(value(cellGridTerm(one, flat, stride))).toBeCloseTo(Math.abs(exact - 1), 5);
+    tf.dispose([images, decoded, flat, one]);
+  });
+
+  test('a gradient step lowers the term of a decode that draws its cells, and nothing leaks', () => {
+    const [h, w, c, stride] = [16, 16, 3, 8];
+    const a = noise(3, 1, h, w, c);
+    const gridded = a.map((v, i) => {
+      const x = Math.floor(i / c) % w;
+      return Math.floor(x / stride) % 2 === 1 ? Math.min(1, v + 0.4) : v;
+    });
+    const images = tf.tensor4d(a, [1, h, w, c]);
+    const decoded = tf.tensor4d(gridded, [1, h, w, c]);
+    const before = tf.memory().numTensors;
+    const g = tf.grad((x: tf.Tensor) => cellGridTerm(images, x as tf.Tensor4D, stride))(decoded);
+    expect(g.dataSync().every(Number.isFinite)).toBe(true);
+    const stepped = tf.tidy(() => tf.sub(decoded, tf.mul(g, 0.05))) as tf.Tensor4D;
+    expect(value(cellGridTerm(images, stepped, stride))).toBeLessThan(
+      value(cellGridTerm(images, decoded, stride)),
+    );
+    tf.dispose([g, stepped]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => cellGridTerm(images, tf.zeros([1, h, w, 1]) as tf.Tensor4D, stride)).toThrow(
+      'cell-grid term needs equal shapes, got [1,16,16,3] and [1,16,16,1]',
+    );
+    expect(() => cellGridTerm(images, decoded, 16)).toThrow(
+      'cell-grid term needs an integer stride from 2 to 15, got 16',
+    );
+    tf.dispose([images, decoded]);
   });
 });
