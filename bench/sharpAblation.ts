@@ -3,7 +3,8 @@
  *
  * Every variant trains on the left 384 columns of each photo in assets/textures, starting from the embedded
  * model's weights (`--from default`, the default: fine-tuning shows where a recipe leads within minutes on a CPU,
- * where training from scratch would need hours per variant) or from fresh weights (`--from scratch`), and is
+ * where training from scratch would need hours per variant), from a saved model (`--from <dir>`, a folder of
+ * model.json + weights.bin) or from fresh weights (`--from scratch`), and is
  * evaluated on 128x128 crops of the right 128 columns, which the variants' training never sees (the embedded model
  * it starts from did see them): reconstruction PSNR
  * (encode -> decode of the posterior mean), normalised SWD (1.0 = as close as a real crop of the held-out strip)
@@ -37,6 +38,7 @@ interface Variant {
   readonly pixelLoss: PixelLoss;
   readonly patchWeight: number;
   readonly fourierWeight?: number;
+  readonly gridWeight?: number;
   readonly adversarialWeight?: number;
   readonly adversarialStart?: number;
 }
@@ -122,6 +124,17 @@ const VARIANTS: readonly Variant[] = [
     adversarialWeight: 0.5,
     adversarialStart: 40,
   },
+  ...[0.05, 0.5].map(
+    (w): Variant => ({
+      id: `fft0.3-grid${w}`,
+      what: `bilinear, Charbonnier + Fourier amplitude x0.3 + cell-grid term x${w}`,
+      config: { upsample: 'bilinear' },
+      pixelLoss: 'charbonnier',
+      patchWeight: 0,
+      fourierWeight: 0.3,
+      gridWeight: w,
+    }),
+  ),
 ];
 
 /** What the first ablation's long run showed (kept with its table, section 'sharpAblation'). */
@@ -187,7 +200,13 @@ interface Run {
 
 // 'default': every variant starts from the embedded model's weights (fine-tuning, the affordable way to compare
 // recipes on 2 cores); 'scratch': from fresh weights.
-const base = values.from === 'default' ? await loadPretrained() : null;
+const base =
+  values.from === 'default'
+    ? await loadPretrained()
+    : values.from === 'scratch'
+      ? null
+      : await TextureVae.load(fileSystemHandler(values.from));
+const baseName = values.from === 'default' ? 'the embedded model' : `the model in ${values.from}`;
 function startingModel(variant: Variant): TextureVae {
   if (!base) return TextureVae.create(variant.config, { seed: 1 });
   const vae = TextureVae.create({ ...base.config, ...variant.config }, { seed: 1 });
@@ -214,6 +233,7 @@ await Promise.all(
       pixelLoss: run.variant.pixelLoss,
       patchWeight: run.variant.patchWeight,
       fourierWeight: run.variant.fourierWeight ?? 0,
+      gridWeight: run.variant.gridWeight ?? 0,
       adversarialWeight: run.variant.adversarialWeight ?? 0,
       adversarialStart: run.variant.adversarialStart ?? 0,
       learningRate,
@@ -251,8 +271,8 @@ const evaluated: { id: string; what: string; steps: number; spentMs: number; vae
   ...(base
     ? [
         {
-          id: 'shipped',
-          what: 'the embedded model as shipped (no further training)',
+          id: values.from === 'default' ? 'shipped' : 'start',
+          what: `${baseName} (no further training)`,
           steps: 0,
           spentMs: 0,
           vae: base,
@@ -298,11 +318,11 @@ for (const run of evaluated) {
 
 const markdown = `## Sharp decoder ablation${values.section === 'sharpAblation' ? '' : ` (${values.variants})`}: equal training time, held-out crops of the 17 photos
 
-Each variant trains ${base ? 'from the embedded model' : 'from scratch'} on the left ${split} columns of the 17 photos (batch
+Each variant trains ${base ? `from ${baseName}` : 'from scratch'} on the left ${split} columns of the 17 photos (batch
 ${batchSize}, 64x64 patches, Adam lr ${learningRate}, KL warm-up 200 steps, seed 1) for ${values.minutes} minutes of
 its own step time; all variants train in one process, a step each in turn (${wallMinutes.toFixed(0)} min wall
 time). Evaluated on the ${heldOut.length * (heldOut[0].height / CROP)} 128x128 crops of the right ${CROP} columns,
-which the variants' training never sees${base ? ' (the embedded model they start from was trained on whole photos)' : ''}: PSNR of encode -> decode, normalised SWD against the held-out strip (1.0 = a real crop),
+which the variants' training never sees${base ? ` (${baseName}, where they start, was trained on whole photos)` : ''}: PSNR of encode -> decode, normalised SWD against the held-out strip (1.0 = a real crop),
 cell-grid ratio (a photo: about 1.005).
 
 ${markdownTable(
