@@ -69,7 +69,7 @@ interface Start {
   readonly learningRate: number;
   readonly warmupSteps: number;
   /** Loss terms on top of the default recipe. */
-  readonly recipe?: Pick<TrainOptions, 'fourierWeight' | 'adversarialWeight' | 'adversarialStart'>;
+  readonly recipe?: Pick<TrainOptions, 'fourierWeight' | 'gridWeight' | 'adversarialWeight' | 'adversarialStart'>;
   readonly points: { minutes: number; step: number; psnr: number; swd: number; grid: number }[];
   spentMs: number;
   nextEvalMs: number;
@@ -145,6 +145,13 @@ const variants = {
     learningRate: 0.0005,
     warmupSteps: 0,
     recipe: { fourierWeight: 0.3 },
+  }),
+  'fine-tune-fourier-grid': () => ({
+    what: 'the embedded model with the Fourier-amplitude term at weight 0.3 and the cell-grid term at weight 0.05 (`--fourier-weight 0.3 --grid-weight 0.05`, the recipe it was trained with), lr 0.0005, no warm-up',
+    vae: embeddedWithBeta(embedded.config.beta),
+    learningRate: 0.0005,
+    warmupSteps: 0,
+    recipe: { fourierWeight: 0.3, gridWeight: 0.05 },
   }),
   'fine-tune-gan': () => ({
     what: 'the embedded model with the adversarial term at weight 0.5 after 30 steps (`--adversarial-weight 0.5 --adversarial-start 30`), lr 0.0005, no warm-up',

@@ -307,8 +307,9 @@ function cellGridRatios(x: Tensor4D, stride: number, maskX: Tensor4D, maskY: Ten
  * The cell-grid term: mean over the batch of |ratio(decoded) - ratio(images)|, where ratio is the cell-grid
  * ratio of each image (cellGridRatio: the mean absolute neighbour difference, summed over channels, across the
  * decoder's latent-cell boundaries over the mean of all other neighbour pairs; GRID_EPSILON is added to both
- * means). A decoder that draws its cells, with edges or flat bands at every stride-th pixel, scores above the
- * photo's ratio; the term asks for the photo's own ratio, with no cell grid. The caller owns the result.
+ * means). A decoder that draws its cells with edges at every stride-th pixel scores above the photo's ratio,
+ * one that blurs across its cell boundaries below it; the term asks for the photo's own ratio. The caller owns
+ * the result.
  */
 export function cellGridTerm(images: Tensor4D, decoded: Tensor4D, stride: number): Scalar {
   if (images.shape.join() !== decoded.shape.join()) {
