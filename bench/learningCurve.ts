@@ -69,7 +69,10 @@ interface Start {
   readonly learningRate: number;
   readonly warmupSteps: number;
   /** Loss terms on top of the default recipe. */
-  readonly recipe?: Pick<TrainOptions, 'fourierWeight' | 'gridWeight' | 'adversarialWeight' | 'adversarialStart'>;
+  readonly recipe?: Pick<
+    TrainOptions,
+    'fourierWeight' | 'gridWeight' | 'adversarialWeight' | 'adversarialStart'
+  >;
   readonly points: { minutes: number; step: number; psnr: number; swd: number; grid: number }[];
   spentMs: number;
   nextEvalMs: number;
