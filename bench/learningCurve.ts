@@ -149,6 +149,13 @@ const variants = {
     warmupSteps: 0,
     recipe: { fourierWeight: 0.3 },
   }),
+  'fine-tune-grid': () => ({
+    what: 'the embedded model with the cell-grid term at weight 0.05 (`--grid-weight 0.05`), lr 0.0005, no warm-up',
+    vae: embeddedWithBeta(embedded.config.beta),
+    learningRate: 0.0005,
+    warmupSteps: 0,
+    recipe: { gridWeight: 0.05 },
+  }),
   'fine-tune-fourier-grid': () => ({
     what: 'the embedded model with the Fourier-amplitude term at weight 0.3 and the cell-grid term at weight 0.05 (`--fourier-weight 0.3 --grid-weight 0.05`, the recipe it was trained with), lr 0.0005, no warm-up',
     vae: embeddedWithBeta(embedded.config.beta),
