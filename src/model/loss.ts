@@ -404,7 +404,7 @@ export type ElboTerms = {
   decoded?: Tensor4D;
 };
 
-/** How a batch's loss is made: the pixel term and the weights of the patch, Fourier, cell-grid and adversarial terms. */
+/** How a batch's loss is made: the pixel term, and the patch, Fourier, cell-grid and adversarial weights. */
 export interface LossOptions {
   /** (default: 'mse') */
   readonly pixel?: PixelLoss;
