@@ -116,6 +116,17 @@ function embeddedWithBeta(beta: number): TextureVae {
   return vae;
 }
 
+/** A fine-tune of the embedded model at lr 0.0005, no warm-up, with `recipe`'s terms added. */
+function fineTuneWith(terms: string, recipe: NonNullable<Start['recipe']>) {
+  return () => ({
+    what: `the embedded model with ${terms}, lr 0.0005, no warm-up`,
+    vae: embeddedWithBeta(embedded.config.beta),
+    learningRate: 0.0005,
+    warmupSteps: 0,
+    recipe,
+  });
+}
+
 const variants = {
   scratch: () => ({
     what: 'fresh weights (seed 1), lr 0.001, KL warm-up 200 steps',
@@ -135,41 +146,23 @@ const variants = {
     learningRate: 0.001,
     warmupSteps: 0,
   }),
-  'fine-tune-fourier': () => ({
-    what: 'the embedded model with the Fourier-amplitude term at weight 1 (`--fourier-weight 1`), lr 0.0005, no warm-up',
-    vae: embeddedWithBeta(embedded.config.beta),
-    learningRate: 0.0005,
-    warmupSteps: 0,
-    recipe: { fourierWeight: 1 },
+  'fine-tune-fourier': fineTuneWith('the Fourier-amplitude term at weight 1 (`--fourier-weight 1`)', {
+    fourierWeight: 1,
   }),
-  'fine-tune-fourier-0.3': () => ({
-    what: 'the embedded model with the Fourier-amplitude term at weight 0.3 (`--fourier-weight 0.3`), lr 0.0005, no warm-up',
-    vae: embeddedWithBeta(embedded.config.beta),
-    learningRate: 0.0005,
-    warmupSteps: 0,
-    recipe: { fourierWeight: 0.3 },
+  'fine-tune-fourier-0.3': fineTuneWith('the Fourier-amplitude term at weight 0.3 (`--fourier-weight 0.3`)', {
+    fourierWeight: 0.3,
   }),
-  'fine-tune-grid': () => ({
-    what: 'the embedded model with the cell-grid term at weight 0.05 (`--grid-weight 0.05`), lr 0.0005, no warm-up',
-    vae: embeddedWithBeta(embedded.config.beta),
-    learningRate: 0.0005,
-    warmupSteps: 0,
-    recipe: { gridWeight: 0.05 },
+  'fine-tune-grid': fineTuneWith('the cell-grid term at weight 0.05 (`--grid-weight 0.05`)', {
+    gridWeight: 0.05,
   }),
-  'fine-tune-fourier-grid': () => ({
-    what: 'the embedded model with the Fourier-amplitude term at weight 0.3 and the cell-grid term at weight 0.05 (`--fourier-weight 0.3 --grid-weight 0.05`, the recipe it was trained with), lr 0.0005, no warm-up',
-    vae: embeddedWithBeta(embedded.config.beta),
-    learningRate: 0.0005,
-    warmupSteps: 0,
-    recipe: { fourierWeight: 0.3, gridWeight: 0.05 },
-  }),
-  'fine-tune-gan': () => ({
-    what: 'the embedded model with the adversarial term at weight 0.5 after 30 steps (`--adversarial-weight 0.5 --adversarial-start 30`), lr 0.0005, no warm-up',
-    vae: embeddedWithBeta(embedded.config.beta),
-    learningRate: 0.0005,
-    warmupSteps: 0,
-    recipe: { adversarialWeight: 0.5, adversarialStart: 30 },
-  }),
+  'fine-tune-fourier-grid': fineTuneWith(
+    'the Fourier-amplitude term at weight 0.3 and the cell-grid term at weight 0.05 (`--fourier-weight 0.3 --grid-weight 0.05`, the recipe it was trained with)',
+    { fourierWeight: 0.3, gridWeight: 0.05 },
+  ),
+  'fine-tune-gan': fineTuneWith(
+    'the adversarial term at weight 0.5 after 30 steps (`--adversarial-weight 0.5 --adversarial-start 30`)',
+    { adversarialWeight: 0.5, adversarialStart: 30 },
+  ),
 };
 const ids = values.starts.split(',');
 for (const id of ids) {
