@@ -434,8 +434,9 @@ interface ReconstructionParts {
   readonly sum: Scalar;
 }
 
-function checkWeight(name: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0)
+/** `value` when it is a finite number >= 0, else an Error naming the weight `name`. */
+export function checkLossWeight(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
     throw new Error(`${name} must be a finite number >= 0, got ${value}`);
   return value;
 }
@@ -446,9 +447,9 @@ function reconstructionParts(images: Tensor, decoded: Tensor, options: LossOptio
   if (!PIXEL_LOSSES.includes(pixelKind)) {
     throw new Error(`pixel loss must be one of ${PIXEL_LOSSES.join(', ')}, got ${JSON.stringify(pixelKind)}`);
   }
-  const patchWeight = checkWeight('patchWeight', options.patchWeight ?? 0);
-  const fourierWeight = checkWeight('fourierWeight', options.fourierWeight ?? 0);
-  const gridWeight = checkWeight('gridWeight', options.gridWeight ?? 0);
+  const patchWeight = checkLossWeight('patchWeight', options.patchWeight ?? 0);
+  const fourierWeight = checkLossWeight('fourierWeight', options.fourierWeight ?? 0);
+  const gridWeight = checkLossWeight('gridWeight', options.gridWeight ?? 0);
   if (gridWeight > 0 && options.stride === undefined) {
     throw new Error("gridWeight > 0 needs the decoder's stride");
   }
@@ -498,7 +499,7 @@ export function elbo(
   options: LossOptions = {},
 ): ElboTerms {
   if (!Number.isFinite(beta) || beta < 0) throw new Error(`beta must be a finite number >= 0, got ${beta}`);
-  const adversarialWeight = checkWeight('adversarialWeight', options.adversarialWeight ?? 0);
+  const adversarialWeight = checkLossWeight('adversarialWeight', options.adversarialWeight ?? 0);
   const critic = options.critic;
   if (adversarialWeight > 0 && typeof critic !== 'function') {
     throw new Error('adversarialWeight > 0 needs a critic (see PatchDiscriminator.scores)');

@@ -18,6 +18,7 @@ import { DEFAULT_DISCRIMINATOR_WIDTHS, PatchDiscriminator } from './discriminato
 import { type ExemplarSource, toExemplars } from './exemplars.js';
 import {
   adaptiveAdversarialWeight,
+  checkLossWeight,
   DEFAULT_PATCH_SWD,
   hingeCriticLoss,
   hingeGeneratorLoss,
@@ -212,22 +213,13 @@ export function resolveTrainOptions(model: TextureVae, options: TrainOptions): R
   if (!PIXEL_LOSSES.includes(pixelLoss)) {
     throw new Error(`pixelLoss must be one of ${PIXEL_LOSSES.join(', ')}, got ${JSON.stringify(pixelLoss)}`);
   }
-  const patchWeight = options.patchWeight ?? DEFAULT_PATCH_WEIGHT;
-  if (typeof patchWeight !== 'number' || !Number.isFinite(patchWeight) || patchWeight < 0) {
-    throw new Error(`patchWeight must be a finite number >= 0, got ${patchWeight}`);
-  }
-  const fourierWeight = options.fourierWeight ?? DEFAULT_FOURIER_WEIGHT;
-  if (typeof fourierWeight !== 'number' || !Number.isFinite(fourierWeight) || fourierWeight < 0) {
-    throw new Error(`fourierWeight must be a finite number >= 0, got ${fourierWeight}`);
-  }
-  const gridWeight = options.gridWeight ?? DEFAULT_GRID_WEIGHT;
-  if (typeof gridWeight !== 'number' || !Number.isFinite(gridWeight) || gridWeight < 0) {
-    throw new Error(`gridWeight must be a finite number >= 0, got ${gridWeight}`);
-  }
-  const adversarialWeight = options.adversarialWeight ?? DEFAULT_ADVERSARIAL_WEIGHT;
-  if (typeof adversarialWeight !== 'number' || !Number.isFinite(adversarialWeight) || adversarialWeight < 0) {
-    throw new Error(`adversarialWeight must be a finite number >= 0, got ${adversarialWeight}`);
-  }
+  const patchWeight = checkLossWeight('patchWeight', options.patchWeight ?? DEFAULT_PATCH_WEIGHT);
+  const fourierWeight = checkLossWeight('fourierWeight', options.fourierWeight ?? DEFAULT_FOURIER_WEIGHT);
+  const gridWeight = checkLossWeight('gridWeight', options.gridWeight ?? DEFAULT_GRID_WEIGHT);
+  const adversarialWeight = checkLossWeight(
+    'adversarialWeight',
+    options.adversarialWeight ?? DEFAULT_ADVERSARIAL_WEIGHT,
+  );
   const adversarialStart = options.adversarialStart ?? 0;
   if (!Number.isInteger(adversarialStart) || adversarialStart < 0) {
     throw new Error(`adversarialStart must be an integer >= 0, got ${adversarialStart}`);
