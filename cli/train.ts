@@ -16,6 +16,11 @@ import {
   type TrainingRecord,
   trainTextureVae,
 } from '../src/index.js';
+import {
+  DEFAULT_ADVERSARIAL_WEIGHT,
+  DEFAULT_FOURIER_WEIGHT,
+  DEFAULT_GRID_WEIGHT,
+} from '../src/model/train.js';
 import { fileSystemHandler, readExemplarFile, useWasmBackend } from '../src/node/index.js';
 import { integer, integerList, number, seedOption } from './args.js';
 import { formatSeconds, ProgressBar } from './progress.js';
@@ -25,13 +30,19 @@ export const TRAINING_STATE_FILE = 'training.json';
 /** The adversarial term's critic in a checkpoint: its weights as float32, little-endian, in variables order. */
 export const CRITIC_FILE = 'critic.bin';
 
-/** A weight >= 0 from its flag, else the one recorded by an earlier run, else undefined (the API's default). */
-function optionalNumber(
+/**
+ * A loss weight >= 0: its flag; else, when resuming, the weight the run recorded (0 when the run predates the
+ * term); else `fallback`, the API's default. Always recorded, so a later change of a default never changes the
+ * recipe of a run being resumed.
+ */
+function lossWeight(
   name: string,
   value: string | undefined,
+  resuming: boolean,
   recorded: number | undefined,
-): number | undefined {
-  return value === undefined ? recorded : number(name, value, 0, { min: 0 });
+  fallback: number,
+): number {
+  return number(name, value, resuming ? (recorded ?? 0) : fallback, { min: 0 });
 }
 
 function saveCritic(dir: string, critic: PatchDiscriminator): void {
@@ -287,14 +298,26 @@ export async function run(argv: string[]): Promise<number> {
       previous?.patchWeight ?? DEFAULT_PATCH_WEIGHT,
       { min: 0 },
     ),
-    // Unset and not recorded: trainTextureVae's defaults (DEFAULT_FOURIER_WEIGHT, DEFAULT_GRID_WEIGHT,
-    // DEFAULT_ADVERSARIAL_WEIGHT, 0).
-    fourierWeight: optionalNumber('fourier-weight', values['fourier-weight'], previous?.fourierWeight),
-    gridWeight: optionalNumber('grid-weight', values['grid-weight'], previous?.gridWeight),
-    adversarialWeight: optionalNumber(
+    fourierWeight: lossWeight(
+      'fourier-weight',
+      values['fourier-weight'],
+      previous !== undefined,
+      previous?.fourierWeight,
+      DEFAULT_FOURIER_WEIGHT,
+    ),
+    gridWeight: lossWeight(
+      'grid-weight',
+      values['grid-weight'],
+      previous !== undefined,
+      previous?.gridWeight,
+      DEFAULT_GRID_WEIGHT,
+    ),
+    adversarialWeight: lossWeight(
       'adversarial-weight',
       values['adversarial-weight'],
+      previous !== undefined,
       previous?.adversarialWeight,
+      DEFAULT_ADVERSARIAL_WEIGHT,
     ),
     adversarialStart:
       values['adversarial-start'] === undefined
