@@ -399,6 +399,8 @@ export async function trainTextureVae(
           patchDirections,
           fourierWeight: o.fourierWeight,
           gridWeight: o.gridWeight,
+          // The cell-grid term needs it, also where the adaptive weight takes the reconstruction terms' gradient.
+          stride: model.stride,
           adversarialWeight: critic && next > o.adversarialStart ? o.adversarialWeight * adaptiveWeight : 0,
           critic: critic ? (x: Tensor4D) => critic.scores(x) : undefined,
           keepDecoded: critic !== null && withGrads,

@@ -134,6 +134,9 @@ describe('trainTextureVae with the adversarial term', () => {
       batchSize: 2,
       patchSize: 24,
       learningRate: 0.005,
+      // With the Fourier and cell-grid terms, whose gradients the adaptive weight measures too.
+      fourierWeight: 0.3,
+      gridWeight: 0.05,
       adversarialWeight: 0.5,
       adversarialStart: 3,
       discriminator: critic,
