@@ -5,8 +5,7 @@ import { parseArgs } from 'node:util';
 import { dispose, tensor } from '@tensorflow/tfjs-core';
 
 import {
-  DEFAULT_PATCH_WEIGHT,
-  DEFAULT_PIXEL_LOSS,
+  DEFAULT_LOSS_RECIPE,
   loadPretrained,
   PatchDiscriminator,
   type PixelImage,
@@ -16,11 +15,6 @@ import {
   type TrainingRecord,
   trainTextureVae,
 } from '../src/index.js';
-import {
-  DEFAULT_ADVERSARIAL_WEIGHT,
-  DEFAULT_FOURIER_WEIGHT,
-  DEFAULT_GRID_WEIGHT,
-} from '../src/model/train.js';
 import { fileSystemHandler, readExemplarFile, useWasmBackend } from '../src/node/index.js';
 import { integer, integerList, number, seedOption } from './args.js';
 import { formatSeconds, ProgressBar } from './progress.js';
@@ -31,9 +25,9 @@ export const TRAINING_STATE_FILE = 'training.json';
 export const CRITIC_FILE = 'critic.bin';
 
 /**
- * A loss weight >= 0: its flag; else, when resuming, the weight the run recorded (0 when the run predates the
- * term); else `fallback`, the API's default. Always recorded, so a later change of a default never changes the
- * recipe of a run being resumed.
+ * A loss weight >= 0: its flag; else, when resuming, the weight the run recorded (0 when the run's record
+ * predates the term); else `fallback`, the API's default. Always recorded, so a later change of a default never
+ * changes the recipe of a run being resumed.
  */
 function lossWeight(
   name: string,
@@ -110,13 +104,16 @@ training:
   --lr <x>                 Adam learning rate (default: 0.001)
   --warmup <n>             steps over which the KL weight ramps up from 0 (default: 10% of --steps)
   --seed <n>               seed of weights, crops and noise, 0..4294967295 (default: 0)
-  --pixel-loss <kind>      pixel term of the loss: mse, l1 or charbonnier (default: charbonnier)
-  --patch-weight <x>       weight of the multi-scale patch term that asks for fine detail, 0 = off (default: 0)
-  --fourier-weight <x>     weight of the Fourier-amplitude term that keeps the energy of fine detail, 0 = off (default: 0)
+  --pixel-loss <kind>      pixel term of the loss: mse, l1 or charbonnier (default: ${DEFAULT_LOSS_RECIPE.pixelLoss})
+  --patch-weight <x>       weight of the multi-scale patch term that asks for fine detail, 0 = off
+                           (default: ${DEFAULT_LOSS_RECIPE.patchWeight})
+  --fourier-weight <x>     weight of the Fourier-amplitude term that keeps the energy of fine detail, 0 = off
+                           (default: ${DEFAULT_LOSS_RECIPE.fourierWeight})
   --grid-weight <x>        weight of the cell-grid term that asks for no more contrast across the latent cells'
-                           boundaries than the photo has there, 0 = off (default: 0)
+                           boundaries than the photo has there, 0 = off (default: ${DEFAULT_LOSS_RECIPE.gridWeight})
   --adversarial-weight <x> weight of the adversarial term (a PatchGAN critic trained alongside, kept in the
-                           output folder as critic.bin), times its adaptive weight; 0 = off (default: 0)
+                           output folder as critic.bin), times its adaptive weight; 0 = off
+                           (default: ${DEFAULT_LOSS_RECIPE.adversarialWeight})
   --adversarial-start <n>  step after which the decoder gets the adversarial term; the critic trains from the
                            start (default: 0)
   --no-augment             no random flips or quarter turns of the patches
@@ -291,33 +288,36 @@ export async function run(argv: string[]): Promise<number> {
     warmupSteps: values.warmup === undefined ? undefined : integer('warmup', values.warmup, 0),
     seed,
     augment: !values['no-augment'],
-    pixelLoss: (values['pixel-loss'] ?? previous?.pixelLoss ?? DEFAULT_PIXEL_LOSS) as PixelLoss,
-    patchWeight: number(
+    // A resumed run recorded before the recipe was: MSE, the only pixel term then.
+    pixelLoss: (values['pixel-loss'] ??
+      (previous !== null ? (previous.pixelLoss ?? 'mse') : DEFAULT_LOSS_RECIPE.pixelLoss)) as PixelLoss,
+    patchWeight: lossWeight(
       'patch-weight',
       values['patch-weight'],
-      previous?.patchWeight ?? DEFAULT_PATCH_WEIGHT,
-      { min: 0 },
+      previous !== null,
+      previous?.patchWeight,
+      DEFAULT_LOSS_RECIPE.patchWeight,
     ),
     fourierWeight: lossWeight(
       'fourier-weight',
       values['fourier-weight'],
-      previous !== undefined,
+      previous !== null,
       previous?.fourierWeight,
-      DEFAULT_FOURIER_WEIGHT,
+      DEFAULT_LOSS_RECIPE.fourierWeight,
     ),
     gridWeight: lossWeight(
       'grid-weight',
       values['grid-weight'],
-      previous !== undefined,
+      previous !== null,
       previous?.gridWeight,
-      DEFAULT_GRID_WEIGHT,
+      DEFAULT_LOSS_RECIPE.gridWeight,
     ),
     adversarialWeight: lossWeight(
       'adversarial-weight',
       values['adversarial-weight'],
-      previous !== undefined,
+      previous !== null,
       previous?.adversarialWeight,
-      DEFAULT_ADVERSARIAL_WEIGHT,
+      DEFAULT_LOSS_RECIPE.adversarialWeight,
     ),
     adversarialStart:
       values['adversarial-start'] === undefined

@@ -88,8 +88,7 @@ export {
   textureVaeParameterCount,
 } from './model/textureVaeConfig.js';
 export {
-  DEFAULT_PATCH_WEIGHT,
-  DEFAULT_PIXEL_LOSS,
+  DEFAULT_LOSS_RECIPE,
   type ProgressObservableLike,
   type TrainingProgress,
   type TrainingRecord,

@@ -8,8 +8,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 const MAIN = [
   'AtlasUvMaterialPlugin',
-  'DEFAULT_PATCH_WEIGHT',
-  'DEFAULT_PIXEL_LOSS',
+  'DEFAULT_LOSS_RECIPE',
   'DEFAULT_TEXTURE_VAE_CONFIG',
   'MAX_EXEMPLAR_PIXELS',
   'MAX_EXEMPLAR_SIDE',

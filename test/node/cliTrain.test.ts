@@ -8,13 +8,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { main } from '../../cli/main.js';
 import { CRITIC_FILE, run, TRAINING_STATE_FILE } from '../../cli/train.js';
 import { TextureVae } from '../../src/model/textureVae.js';
-import {
-  DEFAULT_ADVERSARIAL_WEIGHT,
-  DEFAULT_FOURIER_WEIGHT,
-  DEFAULT_GRID_WEIGHT,
-  DEFAULT_PATCH_WEIGHT,
-  DEFAULT_PIXEL_LOSS,
-} from '../../src/model/train.js';
+import { DEFAULT_LOSS_RECIPE } from '../../src/model/train.js';
 import { readExemplarFile } from '../../src/node/exemplarFiles.js';
 import { fileSystemHandler } from '../../src/node/fileHandler.js';
 import { writePng } from '../../src/node/png.js';
@@ -119,24 +113,26 @@ describe('babylon-vae-textures train', () => {
     expect(state(out)).toMatchObject({ step: 5, steps: 5 });
   });
 
-  test('the loss recipe is recorded with its defaults; a resumed run that predates a term keeps it off', async () => {
+  test('the loss recipe is recorded with its defaults; a resumed run recorded before a term keeps it off', async () => {
     const image = exemplar('recipe.png');
     const out = join(temp, 'recipe-model');
     expect(await main(['train', image, '--out', out, '--steps', '1', ...tiny, ...fast])).toBe(0);
-    const defaults = {
-      pixelLoss: DEFAULT_PIXEL_LOSS,
-      patchWeight: DEFAULT_PATCH_WEIGHT,
-      fourierWeight: DEFAULT_FOURIER_WEIGHT,
-      gridWeight: DEFAULT_GRID_WEIGHT,
-      adversarialWeight: DEFAULT_ADVERSARIAL_WEIGHT,
-    };
-    expect(state(out)).toMatchObject({ step: 1, ...defaults });
-    // A run recorded before the Fourier, cell-grid and adversarial terms existed: they were off.
+    expect(state(out)).toMatchObject({ step: 1, ...DEFAULT_LOSS_RECIPE });
+    // A run recorded before the recipe was: MSE alone, the only term then.
     const path = join(out, TRAINING_STATE_FILE);
-    const { fourierWeight, gridWeight, adversarialWeight, ...older } = JSON.parse(readFileSync(path, 'utf8'));
+    const { pixelLoss, patchWeight, fourierWeight, gridWeight, adversarialWeight, ...older } = JSON.parse(
+      readFileSync(path, 'utf8'),
+    );
     writeFileSync(path, JSON.stringify(older));
     expect(await run([image, '--resume', out, '--out', out, '--steps', '2', ...fast])).toBe(0);
-    expect(state(out)).toMatchObject({ step: 2, fourierWeight: 0, gridWeight: 0, adversarialWeight: 0 });
+    expect(state(out)).toMatchObject({
+      step: 2,
+      pixelLoss: 'mse',
+      patchWeight: 0,
+      fourierWeight: 0,
+      gridWeight: 0,
+      adversarialWeight: 0,
+    });
     // A flag still overrides the recorded weight.
     expect(
       await run([image, '--resume', out, '--out', out, '--steps', '3', '--grid-weight', '0.2', ...fast]),

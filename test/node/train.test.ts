@@ -4,6 +4,10 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import type { PixelImage } from '../../src/model/pixelImage.js';
 import { TextureVae } from '../../src/model/textureVae.js';
 import {
+  DEFAULT_ADVERSARIAL_WEIGHT,
+  DEFAULT_FOURIER_WEIGHT,
+  DEFAULT_GRID_WEIGHT,
+  DEFAULT_LOSS_RECIPE,
   DEFAULT_PATCH_WEIGHT,
   DEFAULT_PIXEL_LOSS,
   type TrainingProgress,
@@ -47,9 +51,12 @@ describe('trainTextureVae', () => {
       patchSize: 16,
       learningRate: 0.01,
       warmupSteps: 10,
-      // MSE without the patch term, so that the loss is exactly reconstruction + beta * kl.
+      // MSE alone, without the patch, Fourier and cell-grid terms, so that the loss is exactly
+      // reconstruction + beta * kl.
       pixelLoss: 'mse',
       patchWeight: 0,
+      fourierWeight: 0,
+      gridWeight: 0,
       onProgress: (p) => {
         reports.push(p);
       },
@@ -75,8 +82,22 @@ describe('trainTextureVae', () => {
     vae.dispose();
   });
 
-  test('the default recipe is the Charbonnier pixel term without the patch term', async () => {
-    expect([DEFAULT_PIXEL_LOSS, DEFAULT_PATCH_WEIGHT]).toEqual(['charbonnier', 0]);
+  test('the default recipe: Charbonnier, the Fourier term at 0.3 and the cell-grid term at 0.05, no patch term', async () => {
+    expect([DEFAULT_PIXEL_LOSS, DEFAULT_PATCH_WEIGHT, DEFAULT_FOURIER_WEIGHT, DEFAULT_GRID_WEIGHT]).toEqual([
+      'charbonnier',
+      0,
+      0.3,
+      0.05,
+    ]);
+    expect(DEFAULT_ADVERSARIAL_WEIGHT).toBe(0);
+    expect(DEFAULT_LOSS_RECIPE).toEqual({
+      pixelLoss: 'charbonnier',
+      patchWeight: 0,
+      fourierWeight: 0.3,
+      gridWeight: 0.05,
+      adversarialWeight: 0,
+    });
+    expect(Object.isFrozen(DEFAULT_LOSS_RECIPE)).toBe(true);
     const history = async (options: TrainOptions) => {
       const vae = TextureVae.create(tinyConfig, { seed: 5 });
       const result = await trainTextureVae(vae, stripes(), {
@@ -94,10 +115,13 @@ describe('trainTextureVae', () => {
         beta,
       }));
     };
+    const recipe: TrainOptions = { ...DEFAULT_LOSS_RECIPE };
     const byDefault = await history({});
-    expect(byDefault).toEqual(await history({ pixelLoss: 'charbonnier', patchWeight: 0 }));
-    expect(byDefault).not.toEqual(await history({ pixelLoss: 'mse', patchWeight: 0 }));
-    expect(byDefault).not.toEqual(await history({ pixelLoss: 'charbonnier', patchWeight: 30 }));
+    expect(byDefault).toEqual(await history(recipe));
+    expect(byDefault).not.toEqual(await history({ ...recipe, pixelLoss: 'mse' }));
+    expect(byDefault).not.toEqual(await history({ ...recipe, patchWeight: 30 }));
+    expect(byDefault).not.toEqual(await history({ ...recipe, fourierWeight: 0 }));
+    expect(byDefault).not.toEqual(await history({ ...recipe, gridWeight: 0 }));
     // Charbonnier is larger than the squared error on small differences: the loss is not the MSE's.
     for (const h of byDefault) expect(h.loss).toBeGreaterThan(h.reconstruction + h.beta * h.kl);
   });
