@@ -87,7 +87,7 @@ interface Start {
     psnr: number;
     swd: number;
     grid: number;
-    ema?: { psnr: number; swd: number; grid: number };
+    ema?: Scores;
   }[];
   /** The moving average of the weights (with --ema). */
   ema?: tf.Tensor[];
@@ -97,7 +97,13 @@ interface Start {
   readonly abort: AbortController;
 }
 
-async function scores(vae: TextureVae): Promise<{ psnr: number; swd: number; grid: number }> {
+interface Scores {
+  readonly psnr: number;
+  readonly swd: number;
+  readonly grid: number;
+}
+
+async function scores(vae: TextureVae): Promise<Scores> {
   const psnrs: number[] = [];
   const swds: number[] = [];
   const grids: number[] = [];
@@ -114,7 +120,9 @@ async function scores(vae: TextureVae): Promise<{ psnr: number; swd: number; gri
 /** Scores the model's weights, then (with --ema) its averaged weights, swapped in and back out. */
 async function evaluate(start: Start): Promise<void> {
   const point = { minutes: start.spentMs / 60_000, step: start.step, ...(await scores(start.vae)) };
-  let line = `${start.id}: ${point.minutes.toFixed(1)} min, step ${point.step}: PSNR ${point.psnr.toFixed(2)} dB, SWD ${point.swd.toFixed(2)}, grid ${point.grid.toFixed(3)}`;
+  const text = (x: Scores) =>
+    `PSNR ${x.psnr.toFixed(2)} dB, SWD ${x.swd.toFixed(2)}, grid ${x.grid.toFixed(3)}`;
+  let line = `${start.id}: ${point.minutes.toFixed(1)} min, step ${point.step}: ${text(point)}`;
   if (start.ema) {
     const raw = start.vae.getWeights();
     start.vae.setWeights(start.ema);
@@ -122,7 +130,7 @@ async function evaluate(start: Start): Promise<void> {
     start.vae.setWeights(raw);
     tf.dispose(raw);
     Object.assign(point, { ema });
-    line += `; EMA: PSNR ${ema.psnr.toFixed(2)} dB, SWD ${ema.swd.toFixed(2)}, grid ${ema.grid.toFixed(3)}`;
+    line += `; EMA: ${text(ema)}`;
   }
   start.points.push(point);
   process.stdout.write(`${line}\n`);

@@ -25,19 +25,18 @@ export const TRAINING_STATE_FILE = 'training.json';
 export const CRITIC_FILE = 'critic.bin';
 
 /**
- * A loss weight >= 0: its flag; else, when resuming, the weight the run recorded (0 when the run's record
- * predates the term); else `fallback`, the API's default. Always recorded, so a later change of a default never
- * changes the recipe of a run being resumed.
+ * The loss recipe of a run whose training.json was written before the recipe was recorded: MSE, the only pixel
+ * term then, with no other term. `--resume` of such a run keeps it.
  */
-function lossWeight(
-  name: string,
-  value: string | undefined,
-  resuming: boolean,
-  recorded: number | undefined,
-  fallback: number,
-): number {
-  return number(name, value, resuming ? (recorded ?? 0) : fallback, { min: 0 });
-}
+type LossRecipe = typeof DEFAULT_LOSS_RECIPE;
+
+const RECIPE_BEFORE_RECORDING: LossRecipe = {
+  pixelLoss: 'mse',
+  patchWeight: 0,
+  fourierWeight: 0,
+  gridWeight: 0,
+  adversarialWeight: 0,
+};
 
 function saveCritic(dir: string, critic: PatchDiscriminator): void {
   const weights = critic.getWeights();
@@ -280,6 +279,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   const earlierSeconds = Number.isFinite(previous?.seconds) ? (previous as TrainingState).seconds : 0;
 
+  /**
+   * A loss setting not given as a flag: the one a resumed run recorded (or had before the recipe was recorded),
+   * else the default. Every setting is recorded, so a later change of a default never changes a resumed run.
+   */
+  const recorded: Partial<LossRecipe> | null = previous;
+  const recipe = <K extends keyof LossRecipe>(key: K): LossRecipe[K] =>
+    recorded === null ? DEFAULT_LOSS_RECIPE[key] : (recorded[key] ?? RECIPE_BEFORE_RECORDING[key]);
+  const weight = { min: 0 };
   const training = {
     steps,
     batchSize: integer('batch-size', values['batch-size'], 16),
@@ -288,36 +295,15 @@ export async function run(argv: string[]): Promise<number> {
     warmupSteps: values.warmup === undefined ? undefined : integer('warmup', values.warmup, 0),
     seed,
     augment: !values['no-augment'],
-    // A resumed run recorded before the recipe was: MSE, the only pixel term then.
-    pixelLoss: (values['pixel-loss'] ??
-      (previous !== null ? (previous.pixelLoss ?? 'mse') : DEFAULT_LOSS_RECIPE.pixelLoss)) as PixelLoss,
-    patchWeight: lossWeight(
-      'patch-weight',
-      values['patch-weight'],
-      previous !== null,
-      previous?.patchWeight,
-      DEFAULT_LOSS_RECIPE.patchWeight,
-    ),
-    fourierWeight: lossWeight(
-      'fourier-weight',
-      values['fourier-weight'],
-      previous !== null,
-      previous?.fourierWeight,
-      DEFAULT_LOSS_RECIPE.fourierWeight,
-    ),
-    gridWeight: lossWeight(
-      'grid-weight',
-      values['grid-weight'],
-      previous !== null,
-      previous?.gridWeight,
-      DEFAULT_LOSS_RECIPE.gridWeight,
-    ),
-    adversarialWeight: lossWeight(
+    pixelLoss: (values['pixel-loss'] as PixelLoss | undefined) ?? recipe('pixelLoss'),
+    patchWeight: number('patch-weight', values['patch-weight'], recipe('patchWeight'), weight),
+    fourierWeight: number('fourier-weight', values['fourier-weight'], recipe('fourierWeight'), weight),
+    gridWeight: number('grid-weight', values['grid-weight'], recipe('gridWeight'), weight),
+    adversarialWeight: number(
       'adversarial-weight',
       values['adversarial-weight'],
-      previous !== null,
-      previous?.adversarialWeight,
-      DEFAULT_LOSS_RECIPE.adversarialWeight,
+      recipe('adversarialWeight'),
+      weight,
     ),
     adversarialStart:
       values['adversarial-start'] === undefined
